@@ -1,0 +1,76 @@
+import type { IncomingMessage } from 'node:http';
+import { BadRequestException, Logger as NestLogger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from '@fastify/helmet';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { LifecycleService } from './common/lifecycle.service';
+import { requestIdFrom } from './common/request-id';
+import { createValidationPipe } from './common/validation.pipe';
+import { AppConfig } from './config/config';
+import { DatabaseService } from './database/database.service';
+import { DemoDataService } from './trends/demo/demo-data.service';
+
+/** Builds the Nest application on Fastify (not yet listening, database not yet started). */
+export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.ingest.maxBodyBytes,
+    trustProxy: true,
+    requestIdHeader: false,
+    genReqId: (req: IncomingMessage) => requestIdFrom(req),
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
+    bufferLogs: true,
+    bodyParser: false, // our own JSON-only parsers below
+  });
+  app.useLogger(app.get(Logger));
+  app.useGlobalPipes(createValidationPipe());
+
+  const fastify = app.getHttpAdapter().getInstance();
+  // Anything but JSON is a 400 (SPEC §4), not Fastify's 415.
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') return done(new BadRequestException('Body must be a JSON object'), undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (error) {
+      done(new BadRequestException(`Malformed JSON body: ${(error as Error).message}`), undefined);
+    }
+  });
+  fastify.addContentTypeParser('*', (_req, _payload, done) =>
+    done(new BadRequestException('Content-Type must be application/json'), undefined),
+  );
+  fastify.addHook('onSend', async (request, reply) => {
+    void reply.header('X-Request-Id', request.id);
+  });
+
+  await app.register(helmet, { contentSecurityPolicy: false });
+  if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins, credentials: true });
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('trend-service')
+      .setDescription('Trend ingestion and analytics API. Bearer JWT with roles admin, analyst, ingest.')
+      .setVersion(process.env.npm_package_version ?? '0.1.0')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  return app;
+}
+
+/**
+ * Connects the database (retrying), runs migrations, loads demo data into an empty embedded
+ * database, then marks the process ready.
+ */
+export async function startServices(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  await app.get(DatabaseService).start();
+  if (config.db.loadDemoData) {
+    const loaded = await app.get(DemoDataService).loadIfEmpty();
+    if (loaded) new NestLogger('Bootstrap').log(`demo data set loaded (${loaded} observations)`);
+  }
+  app.get(LifecycleService).markReady();
+}

@@ -1,0 +1,207 @@
+import { cleanEnv } from 'envalid';
+import { resolve } from 'node:path';
+import { envSchema } from './env.schema';
+
+export interface DatabaseConfig {
+  /** `embedded` when neither DATABASE_URL nor DB_HOST is set. */
+  mode: 'external' | 'embedded';
+  url?: string;
+  host: string;
+  port: number;
+  name: string;
+  user: string;
+  password: string;
+  ssl: boolean;
+  poolMax: number;
+  readHost?: string;
+  migrationsRun: boolean;
+  statementTimeoutMs: number;
+  connectRetryMs: number;
+  loadDemoData: boolean;
+}
+
+export interface RedisConfig {
+  /** undefined when no Redis is configured: the in-process cache is used. */
+  url?: string;
+  host?: string;
+  port: number;
+  password?: string;
+  db: number;
+  keyPrefix: string;
+  ttlSeconds: number;
+  required: boolean;
+  opTimeoutMs: number;
+  memoryMaxEntries: number;
+}
+
+export interface AppConfig {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  metricsPort?: number;
+  logLevel: string;
+  dataDir: string;
+  shutdownDelayMs: number;
+  db: DatabaseConfig;
+  redis: RedisConfig;
+  ingest: { maxBatch: number; maxBodyBytes: number; maxFutureSkewMs: number };
+  jwt: { secret?: string; publicKey?: string; issuer?: string; audience?: string };
+  throttle: { ttlSeconds: number; limit: number; ingestLimit: number };
+  corsOrigins: string[];
+  jobs: {
+    enabled: boolean;
+    partitions: { enabled: boolean; cron: string };
+    indexMaintenance: { enabled: boolean; cron: string };
+  };
+  retention: { partitionPremake: number; archive: boolean; lockTimeoutMs: number };
+  backup: {
+    dir: string;
+    encryptionKey?: string;
+    enabled: boolean;
+    cron: string;
+    verify: boolean;
+    keepDaily: number;
+    keepWeekly: number;
+    keepMonthly: number;
+    pgBinDir?: string;
+  };
+  analytics: { statementTimeoutMs: number; maxRangeDays: number };
+}
+
+export class ConfigError extends Error {}
+
+/**
+ * Loads and validates the whole configuration once. Every invalid variable is named in one
+ * error, so an operator fixes them all in one pass. Used by Nest, ormconfig.ts and the CLIs.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
+  const problems: string[] = [];
+  const env = cleanEnv(source, envSchema, {
+    reporter: ({ errors }) => {
+      for (const [name, error] of Object.entries(errors)) {
+        problems.push(`${name}: ${(error as Error).message}`);
+      }
+    },
+  });
+  if (problems.length === 0) problems.push(...crossChecks(env));
+  if (problems.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+
+  const embedded = !env.DATABASE_URL && !env.DB_HOST;
+  return {
+    env: env.NODE_ENV,
+    host: env.HOST,
+    port: env.PORT,
+    metricsPort: env.METRICS_PORT,
+    logLevel: env.LOG_LEVEL,
+    dataDir: resolve(env.DATA_DIR),
+    shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
+    db: {
+      mode: embedded ? 'embedded' : 'external',
+      url: env.DATABASE_URL,
+      host: env.DB_HOST ?? '127.0.0.1',
+      port: env.DB_PORT,
+      name: env.DB_NAME,
+      user: env.DB_USER,
+      password: env.DB_PASSWORD,
+      ssl: env.DB_SSL,
+      poolMax: env.DB_MAX_CONNECTIONS ?? env.DB_POOL_MAX ?? 4,
+      readHost: env.DB_READ_HOST,
+      migrationsRun: env.DB_MIGRATIONS_RUN,
+      statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+      connectRetryMs: env.DB_CONNECT_RETRY_MS,
+      loadDemoData: env.DEMO_DATA ?? embedded,
+    },
+    redis: {
+      url: env.REDIS_URL,
+      host: env.REDIS_HOST,
+      port: env.REDIS_PORT,
+      password: env.REDIS_PASSWORD,
+      db: env.REDIS_DB,
+      keyPrefix: env.REDIS_KEY_PREFIX,
+      ttlSeconds: env.REDIS_TTL,
+      required: env.REDIS_REQUIRED,
+      opTimeoutMs: env.CACHE_OP_TIMEOUT_MS,
+      memoryMaxEntries: env.CACHE_MEMORY_MAX_ENTRIES,
+    },
+    ingest: {
+      maxBatch: env.INGEST_MAX_BATCH,
+      maxBodyBytes: env.INGEST_MAX_BODY,
+      maxFutureSkewMs: env.INGEST_MAX_FUTURE_SKEW,
+    },
+    jwt: {
+      secret: env.JWT_SECRET,
+      publicKey: env.JWT_PUBLIC_KEY,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+    },
+    throttle: {
+      ttlSeconds: env.THROTTLE_TTL,
+      limit: env.THROTTLE_LIMIT,
+      ingestLimit: env.THROTTLE_INGEST_LIMIT,
+    },
+    corsOrigins: env.CORS_ORIGINS.split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    jobs: {
+      enabled: env.JOBS_ENABLED,
+      partitions: { enabled: env.JOB_PARTITIONS_ENABLED, cron: env.JOB_PARTITIONS_CRON },
+      indexMaintenance: {
+        enabled: env.JOB_INDEX_MAINTENANCE_ENABLED,
+        cron: env.JOB_INDEX_MAINTENANCE_CRON,
+      },
+    },
+    retention: {
+      partitionPremake: env.PARTITION_PREMAKE,
+      archive: env.RETENTION_ARCHIVE,
+      lockTimeoutMs: env.RETENTION_LOCK_TIMEOUT_MS,
+    },
+    backup: {
+      dir: resolve(env.BACKUP_DIR),
+      encryptionKey: env.BACKUP_ENCRYPTION_KEY,
+      enabled: env.BACKUP_ENABLED,
+      cron: env.BACKUP_CRON,
+      verify: env.BACKUP_VERIFY,
+      keepDaily: env.BACKUP_KEEP_DAILY,
+      keepWeekly: env.BACKUP_KEEP_WEEKLY,
+      keepMonthly: env.BACKUP_KEEP_MONTHLY,
+      pgBinDir: env.PG_BIN_DIR,
+    },
+    analytics: {
+      statementTimeoutMs: env.ANALYTICS_STATEMENT_TIMEOUT_MS,
+      maxRangeDays: env.ANALYTICS_MAX_RANGE_DAYS,
+    },
+  };
+}
+
+type CleanEnv = ReturnType<typeof cleanEnv<typeof envSchema>>;
+
+/** Rules that involve more than one variable. */
+function crossChecks(env: CleanEnv): string[] {
+  const problems: string[] = [];
+  if (env.JWT_SECRET !== undefined && Buffer.byteLength(env.JWT_SECRET) < 32) {
+    problems.push('JWT_SECRET: must be at least 32 bytes');
+  }
+  if (env.NODE_ENV === 'production' && !env.JWT_SECRET && !env.JWT_PUBLIC_KEY) {
+    problems.push('JWT_SECRET: required when NODE_ENV=production');
+  }
+  if (env.DATABASE_URL && !/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) {
+    problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
+  }
+  if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL)) {
+    problems.push('REDIS_URL: must start with redis:// or rediss://');
+  }
+  if (
+    env.BACKUP_ENCRYPTION_KEY !== undefined &&
+    Buffer.from(env.BACKUP_ENCRYPTION_KEY, 'base64').length !== 32
+  ) {
+    problems.push('BACKUP_ENCRYPTION_KEY: must be 32 bytes, base64-encoded');
+  }
+  return problems;
+}
+
+/** True when a Redis server is configured (otherwise the in-process cache is used). */
+export function hasRedis(redis: RedisConfig): boolean {
+  return Boolean(redis.url || redis.host);
+}

@@ -1,0 +1,113 @@
+import { Client, ClientConfig } from 'pg';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { AppConfig, DatabaseConfig } from '../config/config';
+import { EmbeddedServer, startEmbeddedPostgres } from './embedded-postgres';
+import { ENTITIES } from './entities';
+import { MIGRATIONS } from './migrations';
+
+/** Where to connect: explicit settings, or the embedded server once it runs. */
+export interface ConnectionTarget {
+  url?: string;
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  ssl: boolean;
+}
+
+export function connectionTarget(db: DatabaseConfig, embedded?: EmbeddedServer): ConnectionTarget {
+  if (embedded) {
+    const { host, port, user, password } = embedded;
+    return { host, port, user, password, database: db.name, ssl: false };
+  }
+  if (db.url) {
+    const url = new URL(db.url);
+    return {
+      url: db.url,
+      host: url.hostname,
+      port: Number(url.port || 5432),
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+      database: url.pathname.replace(/^\//, '') || db.name,
+      ssl: db.ssl || url.searchParams.get('sslmode') === 'require',
+    };
+  }
+  return {
+    host: db.host,
+    port: db.port,
+    user: db.user,
+    password: db.password,
+    database: db.name,
+    ssl: db.ssl,
+  };
+}
+
+export function pgClientConfig(target: ConnectionTarget, database = target.database): ClientConfig {
+  return {
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    password: target.password,
+    database,
+    ssl: target.ssl ? { rejectUnauthorized: false } : undefined,
+  };
+}
+
+/** The TypeORM options used by the app, the CLI (ormconfig.ts) and the tests. */
+export function dataSourceOptions(db: DatabaseConfig, target: ConnectionTarget): DataSourceOptions {
+  return {
+    type: 'postgres',
+    host: target.host,
+    port: target.port,
+    username: target.user,
+    password: target.password,
+    database: target.database,
+    ssl: target.ssl ? { rejectUnauthorized: false } : false,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'typeorm_migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    installExtensions: false,
+    applicationName: 'trend-service',
+    extra: {
+      max: db.poolMax,
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 30_000,
+      // Applied by the server to every pooled session.
+      options: db.statementTimeoutMs > 0 ? `-c statement_timeout=${db.statementTimeoutMs}` : undefined,
+    },
+  };
+}
+
+/** Creates the database when the server is reachable but the database is not there yet. */
+export async function ensureDatabaseExists(target: ConnectionTarget): Promise<void> {
+  const client = new Client(pgClientConfig(target, 'postgres'));
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [target.database]);
+    if (found.rowCount === 0) {
+      await client.query(`CREATE DATABASE "${target.database.replace(/"/g, '""')}"`);
+    }
+  } catch (error) {
+    // Another replica may have created it between our check and CREATE.
+    if ((error as { code?: string }).code !== '42P04') throw error;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Resolves where the database is, starting the embedded server when none is configured.
+ * Used by ormconfig.ts (the TypeORM CLI) and the CLIs; the app uses DatabaseModule.
+ */
+export async function resolveDataSource(
+  config: AppConfig,
+): Promise<{ dataSource: DataSource; embedded?: EmbeddedServer }> {
+  const embedded =
+    config.db.mode === 'embedded' ? await startEmbeddedPostgres(config.dataDir) : undefined;
+  const target = connectionTarget(config.db, embedded);
+  await ensureDatabaseExists(target);
+  return { dataSource: new DataSource(dataSourceOptions(config.db, target)), embedded };
+}

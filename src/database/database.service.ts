@@ -1,0 +1,71 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/config';
+import { APP_CONFIG } from '../config/config.module';
+import { isDatabaseUnavailable } from '../common/database-errors';
+import { AdvisoryLock, withAdvisoryLock } from './advisory-lock';
+import { ConnectionTarget, ensureDatabaseExists } from './data-source';
+import { EmbeddedServer } from './embedded-postgres';
+import { ensurePartitions } from './partitions';
+
+export const EMBEDDED_SERVER = Symbol('EMBEDDED_SERVER');
+export const CONNECTION_TARGET = Symbol('CONNECTION_TARGET');
+
+/**
+ * Brings the database up after the HTTP listener is open (so readiness can answer 503
+ * meanwhile): connects with retries, runs pending migrations under an advisory lock (several
+ * replicas may start at once), and makes sure the current and premade partitions exist.
+ */
+@Injectable()
+export class DatabaseService implements OnApplicationShutdown {
+  private readonly logger = new Logger(DatabaseService.name);
+  private migrated = false;
+
+  constructor(
+    @InjectDataSource() readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CONNECTION_TARGET) private readonly target: ConnectionTarget,
+    @Inject(EMBEDDED_SERVER) private readonly embedded: EmbeddedServer | null,
+  ) {}
+
+  get migrationsApplied(): boolean {
+    return this.migrated;
+  }
+
+  async start(): Promise<void> {
+    await this.connectWithRetry();
+    if (this.config.db.migrationsRun) {
+      await withAdvisoryLock(this.dataSource, AdvisoryLock.Migrations, async () => {
+        const applied = await this.dataSource.runMigrations({ transaction: 'each' });
+        if (applied.length) this.logger.log(`applied migrations: ${applied.map((m) => m.name).join(', ')}`);
+        await this.dataSource.transaction((manager) =>
+          ensurePartitions(manager, new Date(), this.config.retention.partitionPremake),
+        );
+      });
+    }
+    this.migrated = !(await this.dataSource.showMigrations());
+    if (!this.migrated) this.logger.warn('pending migrations: run `npm run migration:run`');
+  }
+
+  private async connectWithRetry(): Promise<void> {
+    const deadline = Date.now() + this.config.db.connectRetryMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ensureDatabaseExists(this.target);
+        await this.dataSource.initialize();
+        return;
+      } catch (error) {
+        if (!isDatabaseUnavailable(error) || Date.now() > deadline) throw error;
+        this.logger.warn(`database not reachable (attempt ${attempt}): ${(error as Error).message}`);
+        await sleep(Math.min(500 * attempt, 5000));
+      }
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    this.embedded?.stop();
+  }
+}

@@ -1,0 +1,20 @@
+import { AdminAuditLog, Backup, JobRun, RetentionPolicy } from './operations.entity';
+import { TrendCatalog } from './trend-catalog.entity';
+import { TrendObservation } from './trend-observation.entity';
+import { TrendRollupDaily, TrendRollupHourly } from './trend-rollup.entity';
+
+export * from './operations.entity';
+export * from './trend-catalog.entity';
+export * from './trend-observation.entity';
+export * from './trend-rollup.entity';
+
+export const ENTITIES = [
+  TrendObservation,
+  TrendRollupHourly,
+  TrendRollupDaily,
+  TrendCatalog,
+  RetentionPolicy,
+  JobRun,
+  Backup,
+  AdminAuditLog,
+];

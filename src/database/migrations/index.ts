@@ -1,0 +1,7 @@
+import { CreateSchema1795305600000 } from './1795305600000-CreateSchema';
+
+/**
+ * Every migration, in order. Listed explicitly (not globbed) so ts-node, Jest and the
+ * compiled build load the same classes; add new migrations here.
+ */
+export const MIGRATIONS = [CreateSchema1795305600000];

@@ -1,0 +1,59 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/config';
+import { APP_CONFIG } from '../config/config.module';
+import { FieldValidationException } from '../common/field-errors';
+import { IngestEvents } from './ingest-events';
+import { ObservationRow, validateIngestBody } from './ingest-validator';
+import { IngestRepository } from './ingest.repository';
+import { RetentionWindow } from './retention-window';
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+}
+
+@Injectable()
+export class IngestService {
+  constructor(
+    private readonly repository: IngestRepository,
+    private readonly retention: RetentionWindow,
+    private readonly events: IngestEvents,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Validates the whole body (all-or-nothing), then stores it in one transaction. */
+  async ingestBody(body: unknown, now = new Date()): Promise<IngestResult> {
+    const validation = validateIngestBody(
+      body,
+      {
+        maxBatch: this.config.ingest.maxBatch,
+        maxFutureSkewMs: this.config.ingest.maxFutureSkewMs,
+        oldestAllowed: await this.retention.oldestAllowed(now),
+      },
+      now,
+    );
+    if ('errors' in validation) throw new FieldValidationException(validation.errors);
+    return this.ingestRows(validation.rows);
+  }
+
+  /** Stores already-validated rows (also used by the demo-data loader). */
+  async ingestRows(rows: ObservationRow[]): Promise<IngestResult> {
+    const unique = dedupeBatch(rows);
+    const groups = await this.repository.insertBatch(unique);
+    const accepted = groups.reduce((sum, g) => sum + g.accepted, 0);
+    const result = { accepted, duplicates: rows.length - accepted };
+    if (accepted > 0) await this.events.emitCommitted({ ...result, groups });
+    return result;
+  }
+}
+
+/** Keeps the first of items sharing the dedup key: duplicates inside a batch count once. */
+export function dedupeBatch(rows: ObservationRow[]): ObservationRow[] {
+  const seen = new Set<string>();
+  return rows.filter((row) => {
+    const key = `${row.platform}\u0000${row.region}\u0000${row.trendKey}\u0000${row.observedAtMicros}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

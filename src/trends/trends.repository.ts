@@ -1,0 +1,136 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Interval, TimeRange } from '../common/time-window';
+import { Scope, SqlParams, observationSource } from './rollup-source';
+
+/** Summed figures of one trend over a range. */
+export interface TrendTotals {
+  trendKey: string;
+  mentions: number;
+  engagement: number;
+  samples: number;
+  sentimentWeightedSum: number;
+  sentimentMentions: number;
+}
+
+export interface SeriesRow extends Omit<TrendTotals, 'trendKey'> {
+  bucket: Date;
+}
+
+export interface SearchRow {
+  trendKey: string;
+  displayName: string;
+  lastSeen: Date;
+  mentions24h: number;
+}
+
+interface TotalsRecord {
+  trend_key: string;
+  mentions: string;
+  engagement: string;
+  samples: string;
+  sws: number;
+  sm: string;
+}
+
+const toTotals = (r: TotalsRecord): TrendTotals => ({
+  trendKey: r.trend_key,
+  mentions: Number(r.mentions),
+  engagement: Number(r.engagement),
+  samples: Number(r.samples),
+  sentimentWeightedSum: Number(r.sws),
+  sentimentMentions: Number(r.sm),
+});
+
+const SUMS =
+  'sum(mentions) AS mentions, sum(engagement) AS engagement, sum(samples) AS samples, ' +
+  'coalesce(sum(sws), 0)::float8 AS sws, sum(sm) AS sm';
+
+/** SQL of the trend endpoints; answers are sums over rollups (or raw rows for short ranges). */
+@Injectable()
+export class TrendsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Trends ranked by mentions (ties: trend key in byte order). */
+  async top(range: TimeRange, scope: Scope, limit: number, raw: boolean): Promise<TrendTotals[]> {
+    const params = new SqlParams();
+    const source = observationSource(range, scope, params, raw);
+    const sql = `SELECT trend_key, ${SUMS} FROM (${source}) s
+      GROUP BY trend_key ORDER BY sum(mentions) DESC, trend_key COLLATE "C" LIMIT ${params.add(limit)}`;
+    return ((await this.dataSource.query(sql, params.values)) as TotalsRecord[]).map(toTotals);
+  }
+
+  /** Totals per key for the given keys (keys with no rows are absent). */
+  async totalsForKeys(range: TimeRange, scope: Scope, raw: boolean): Promise<Map<string, TrendTotals>> {
+    const params = new SqlParams();
+    const source = observationSource(range, scope, params, raw);
+    const rows = (await this.dataSource.query(
+      `SELECT trend_key, ${SUMS} FROM (${source}) s GROUP BY trend_key`,
+      params.values,
+    )) as TotalsRecord[];
+    return new Map(rows.map((r) => [r.trend_key, toTotals(r)]));
+  }
+
+  async displayNames(keys: string[]): Promise<Map<string, string>> {
+    if (keys.length === 0) return new Map();
+    const rows = (await this.dataSource.query(
+      'SELECT trend_key, display_name FROM trend_catalog WHERE trend_key = ANY($1::text[])',
+      [keys],
+    )) as { trend_key: string; display_name: string }[];
+    return new Map(rows.map((r) => [r.trend_key, r.display_name]));
+  }
+
+  /** Non-empty buckets of one trend; minute buckets come from raw rows. */
+  async series(trendKey: string, range: TimeRange, interval: Interval, scope: Scope): Promise<SeriesRow[]> {
+    const params = new SqlParams();
+    const key = params.add(trendKey);
+    const from = params.add(range.from);
+    const to = params.add(range.to);
+    const filters =
+      (scope.platform !== undefined ? ` AND platform = ${params.add(scope.platform)}` : '') +
+      (scope.region !== undefined ? ` AND region = ${params.add(scope.region)}` : '');
+    const sql =
+      interval === 'minute'
+        ? `SELECT date_trunc('minute', observed_at, 'UTC') AS bucket, sum(mentions) AS mentions,
+             sum(engagement) AS engagement, count(*) AS samples,
+             coalesce(sum(sentiment::float8 * mentions), 0) AS sws,
+             coalesce(sum(mentions) FILTER (WHERE sentiment IS NOT NULL), 0) AS sm
+           FROM trend_observations
+           WHERE trend_key = ${key} AND observed_at >= ${from} AND observed_at < ${to}${filters}
+           GROUP BY 1 ORDER BY 1`
+        : `SELECT bucket, sum(mentions) AS mentions, sum(engagement) AS engagement,
+             sum(samples) AS samples, sum(sentiment_weighted_sum) AS sws, sum(sentiment_mentions) AS sm
+           FROM trend_rollups_${interval === 'day' ? 'daily' : 'hourly'}
+           WHERE trend_key = ${key} AND bucket >= ${from} AND bucket < ${to}${filters}
+           GROUP BY 1 ORDER BY 1`;
+    const rows = (await this.dataSource.query(sql, params.values)) as (TotalsRecord & { bucket: Date })[];
+    return rows.map((r) => ({ bucket: r.bucket, ...toTotals({ ...r, trend_key: trendKey }) }));
+  }
+
+  /** Catalogue keys starting with `prefix`, by mentions in `window` (ties: key byte order). */
+  async search(prefix: string, window: TimeRange, limit: number): Promise<SearchRow[]> {
+    const pattern = prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
+    const rows = (await this.dataSource.query(
+      `WITH matches AS (
+         SELECT trend_key, display_name, last_seen_at FROM trend_catalog
+         WHERE trend_key LIKE $1 ESCAPE '\\'),
+       windowed AS (
+         SELECT h.trend_key, sum(h.mentions) AS mentions
+         FROM trend_rollups_hourly h JOIN matches m USING (trend_key)
+         WHERE h.bucket >= $2 AND h.bucket < $3
+         GROUP BY h.trend_key)
+       SELECT m.trend_key, m.display_name, m.last_seen_at, coalesce(w.mentions, 0) AS mentions
+       FROM matches m LEFT JOIN windowed w USING (trend_key)
+       ORDER BY coalesce(w.mentions, 0) DESC, m.trend_key COLLATE "C"
+       LIMIT $4`,
+      [pattern, window.from, window.to, limit],
+    )) as { trend_key: string; display_name: string; last_seen_at: Date; mentions: string }[];
+    return rows.map((r) => ({
+      trendKey: r.trend_key,
+      displayName: r.display_name,
+      lastSeen: r.last_seen_at,
+      mentions24h: Number(r.mentions),
+    }));
+  }
+}

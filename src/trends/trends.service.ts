@@ -1,0 +1,134 @@
+import { Injectable } from '@nestjs/common';
+import { badParameter } from '../common/field-errors';
+import {
+  INTERVAL_MS,
+  Interval,
+  TimeRange,
+  WINDOWS,
+  bucketStarts,
+  ceilTo,
+  floorTo,
+  resolveWindow,
+} from '../common/time-window';
+import { SearchQueryDto, SeriesQueryDto, TopQueryDto } from './dto/query.dto';
+import { codePointLength, normalizeTrendKey } from './normalize';
+import { weightedSentiment } from './rollup-source';
+import { SearchRow, TrendsRepository } from './trends.repository';
+
+export const MAX_SERIES_POINTS = 10_000;
+const DEFAULT_SERIES_POINTS: Record<Interval, number> = { minute: 60, hour: 24, day: 30 };
+
+export interface TopItem {
+  rank: number;
+  trendKey: string;
+  displayName: string;
+  mentions: number;
+  engagement: number;
+  sentiment: number | null;
+  previousMentions: number;
+  growth: number | null;
+}
+
+export interface SeriesPoint {
+  bucket: string;
+  mentions: number;
+  engagement: number;
+  sentiment: number | null;
+  samples: number;
+}
+
+export const isoRange = (range: TimeRange) => ({
+  from: range.from.toISOString(),
+  to: range.to.toISOString(),
+});
+
+/** growth = (current − previous) / previous; null when there is no previous activity. */
+export const growth = (current: number, previous: number): number | null =>
+  previous > 0 ? (current - previous) / previous : null;
+
+@Injectable()
+export class TrendsService {
+  constructor(private readonly repository: TrendsRepository) {}
+
+  async top(query: TopQueryDto, now = new Date()) {
+    const { current, previous, raw } = resolveWindow(WINDOWS[query.window], parseTime(query.at, 'at'), now);
+    const scope = { platform: query.platform, region: query.region };
+    const leaders = await this.repository.top(current, scope, query.limit, raw);
+    const keys = leaders.map((t) => t.trendKey);
+    const [before, names] = await Promise.all([
+      keys.length ? this.repository.totalsForKeys(previous, { ...scope, keys }, raw) : new Map(),
+      this.repository.displayNames(keys),
+    ]);
+    const items: TopItem[] = leaders.map((t, i) => {
+      const previousMentions = before.get(t.trendKey)?.mentions ?? 0;
+      return {
+        rank: i + 1,
+        trendKey: t.trendKey,
+        displayName: names.get(t.trendKey) ?? t.trendKey,
+        mentions: t.mentions,
+        engagement: t.engagement,
+        sentiment: weightedSentiment(t.sentimentWeightedSum, t.sentimentMentions),
+        previousMentions,
+        growth: growth(t.mentions, previousMentions),
+      };
+    });
+    return { window: isoRange(current), items };
+  }
+
+  async series(rawKey: string, query: SeriesQueryDto, now = new Date()) {
+    const trendKey = normalizeTrendKey(rawKey);
+    const length = codePointLength(trendKey);
+    if (length < 1 || length > 200) throw badParameter('trendKey', 'must be 1 to 200 characters');
+    const interval = query.interval;
+    const step = INTERVAL_MS[interval];
+    const explicitTo = parseTime(query.to, 'to');
+    const explicitFrom = parseTime(query.from, 'from');
+    const to = ceilTo(explicitTo ?? now, step);
+    const from = explicitFrom
+      ? floorTo(explicitFrom, step)
+      : new Date(to.getTime() - DEFAULT_SERIES_POINTS[interval] * step);
+    if (from >= to) throw badParameter('from', 'must be before to');
+    const points = (to.getTime() - from.getTime()) / step;
+    if (points > MAX_SERIES_POINTS) {
+      throw badParameter(
+        'from',
+        `range gives ${points} ${interval} points, more than ${MAX_SERIES_POINTS}; narrow from/to or use a coarser interval`,
+      );
+    }
+    const range = { from, to };
+    const rows = await this.repository.series(trendKey, range, interval, {
+      platform: query.platform,
+      region: query.region,
+    });
+    const byBucket = new Map(rows.map((r) => [r.bucket.getTime(), r]));
+    const filled: SeriesPoint[] = bucketStarts(range, step).map((bucket) => {
+      const row = byBucket.get(bucket.getTime());
+      return {
+        bucket: bucket.toISOString(),
+        mentions: row?.mentions ?? 0,
+        engagement: row?.engagement ?? 0,
+        sentiment: row ? weightedSentiment(row.sentimentWeightedSum, row.sentimentMentions) : null,
+        samples: row?.samples ?? 0,
+      };
+    });
+    return { trendKey, interval, ...isoRange(range), points: filled };
+  }
+
+  async search(query: SearchQueryDto, now = new Date()) {
+    const prefix = normalizeTrendKey(query.q);
+    if (prefix.length === 0) throw badParameter('q', 'must contain a non-blank character');
+    const window = resolveWindow(WINDOWS['24h'], undefined, now).current;
+    const rows = await this.repository.search(prefix, window, query.limit);
+    return {
+      items: rows.map((r: SearchRow) => ({ ...r, lastSeen: r.lastSeen.toISOString() })),
+    };
+  }
+}
+
+/** Parses an ISO 8601 query parameter (already shape-checked by the DTO). */
+export function parseTime(value: string | undefined, field: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw badParameter(field, 'must be an ISO 8601 timestamp');
+  return date;
+}
