@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
 import { AllExceptionsFilter } from './common/http-exception.filter';
@@ -8,6 +9,7 @@ import { requestIdFrom } from './common/request-id';
 import { AppConfig } from './config/config';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { MetricsModule } from './monitoring/metrics/metrics.module';
 import { MonitoringModule } from './monitoring/monitoring.module';
 import { TrendsModule } from './trends/trends.module';
 
@@ -29,7 +31,9 @@ export class AppModule {
           },
         }),
         CommonModule,
+        MetricsModule,
         DatabaseModule,
+        AuditModule,
         AuthModule,
         TrendsModule,
         MonitoringModule,

@@ -1,0 +1,133 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every application metric, in one place (SPEC §8). Modules inject this service and update
+ * the metric they own; names carry units, counters end in _total, labels are bounded.
+ * Each application instance has its own registry, so two apps in one process (tests) do not
+ * clash.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly trendsProcessed = new Counter({
+    name: 'trends_processed_total',
+    help: 'Observations accepted (stored) by ingest',
+    labelNames: ['platform'],
+    registers: [this.registry],
+  });
+
+  readonly trendsDuplicates = new Counter({
+    name: 'trends_duplicates_total',
+    help: 'Ingested observations skipped as duplicates of the dedup key',
+    registers: [this.registry],
+  });
+
+  readonly activeConnections = new Gauge({
+    name: 'active_connections_current',
+    help: 'Open connections per service (http, database pool)',
+    labelNames: ['service'],
+    registers: [this.registry],
+  });
+
+  readonly cacheHitRate = new Gauge({
+    name: 'cache_hit_rate',
+    help: 'Cache hits / (hits + misses) since start',
+    registers: [this.registry],
+  });
+
+  readonly cacheOperations = new Counter({
+    name: 'cache_operations_total',
+    help: 'Cache operations by operation (get, set, invalidate, clear) and result (hit, miss, stale, bypass, error, ok, coalesced)',
+    labelNames: ['operation', 'result'],
+    registers: [this.registry],
+  });
+
+  readonly apiResponseTime = new Histogram({
+    name: 'api_response_time_seconds',
+    help: 'HTTP response time by method, route template and status code',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly errors = new Counter({
+    name: 'errors_total',
+    help: 'Errors by service (http, database, cache, backup, jobs) and type',
+    labelNames: ['service', 'type'],
+    registers: [this.registry],
+  });
+
+  readonly jobRuns = new Counter({
+    name: 'job_runs_total',
+    help: 'Job runs by job and status (succeeded, failed, skipped_locked)',
+    labelNames: ['job', 'status'],
+    registers: [this.registry],
+  });
+
+  readonly jobDuration = new Histogram({
+    name: 'job_duration_seconds',
+    help: 'Duration of job runs',
+    labelNames: ['job'],
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
+    registers: [this.registry],
+  });
+
+  readonly jobLastSuccess = new Gauge({
+    name: 'job_last_success_timestamp_seconds',
+    help: 'Unix time of the last successful run per job',
+    labelNames: ['job'],
+    registers: [this.registry],
+  });
+
+  readonly backupLastSuccess = new Gauge({
+    name: 'backup_last_success_timestamp_seconds',
+    help: 'Unix time of the last successful backup',
+    registers: [this.registry],
+  });
+
+  readonly backupLastVerified = new Gauge({
+    name: 'backup_last_verified_timestamp_seconds',
+    help: 'Unix time of the last successful backup verification',
+    registers: [this.registry],
+  });
+
+  readonly backupSize = new Gauge({
+    name: 'backup_size_bytes',
+    help: 'Size of the last successful backup file',
+    registers: [this.registry],
+  });
+
+  readonly backupDuration = new Histogram({
+    name: 'backup_duration_seconds',
+    help: 'Duration of backups',
+    buckets: [1, 5, 15, 60, 300, 900, 3600],
+    registers: [this.registry],
+  });
+
+  readonly partitionsCount = new Gauge({
+    name: 'partitions_count',
+    help: 'Partitions per partitioned table (excluding DEFAULT)',
+    labelNames: ['table'],
+    registers: [this.registry],
+  });
+
+  readonly partitionsPremadeAhead = new Gauge({
+    name: 'partitions_premade_ahead',
+    help: 'Partitions that exist beyond the current period',
+    labelNames: ['table'],
+    registers: [this.registry],
+  });
+
+  readonly defaultPartitionRows = new Gauge({
+    name: 'default_partition_rows',
+    help: 'Rows waiting in the DEFAULT partition (should be 0)',
+    labelNames: ['table'],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}
