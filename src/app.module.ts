@@ -9,6 +9,7 @@ import { requestIdFrom } from './common/request-id';
 import { AppConfig } from './config/config';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { JobsModule } from './jobs/jobs.module';
 import { MetricsModule } from './monitoring/metrics/metrics.module';
 import { MonitoringModule } from './monitoring/monitoring.module';
 import { TrendsModule } from './trends/trends.module';
@@ -35,6 +36,7 @@ export class AppModule {
         DatabaseModule,
         AuditModule,
         AuthModule,
+        JobsModule,
         TrendsModule,
         MonitoringModule,
       ],

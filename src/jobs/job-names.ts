@@ -1,0 +1,15 @@
+import { AdvisoryLock } from '../database/advisory-lock';
+
+/** Every job and the cluster-wide lock that makes each run happen once across replicas. */
+export const JOB_LOCKS = {
+  partitions: AdvisoryLock.Partitions,
+  'index-maintenance': AdvisoryLock.IndexMaintenance,
+  backup: AdvisoryLock.Backup,
+} as const;
+
+export type JobName = keyof typeof JOB_LOCKS;
+export const JOB_NAMES = Object.keys(JOB_LOCKS) as JobName[];
+
+export type JobTrigger = 'cron' | 'api' | 'cli';
+export type JobStatus = 'running' | 'succeeded' | 'failed' | 'skipped_locked';
+export const JOB_STATUSES: JobStatus[] = ['running', 'succeeded', 'failed', 'skipped_locked'];

@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { JobName, JobStatus, JobTrigger } from './job-names';
+
+export interface JobRunView {
+  id: string;
+  job: string;
+  trigger: string;
+  status: string;
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  details: Record<string, unknown> | null;
+  error: string | null;
+}
+
+interface JobRunRecord {
+  id: string;
+  job: string;
+  trigger: string;
+  status: string;
+  started_at: Date;
+  finished_at: Date | null;
+  details: Record<string, unknown> | null;
+  error: string | null;
+}
+
+const toView = (r: JobRunRecord): JobRunView => ({
+  id: r.id,
+  job: r.job,
+  trigger: r.trigger,
+  status: r.status,
+  startedAt: r.started_at.toISOString(),
+  finishedAt: r.finished_at?.toISOString() ?? null,
+  durationMs: r.finished_at ? r.finished_at.getTime() - r.started_at.getTime() : null,
+  details: r.details,
+  error: r.error,
+});
+
+/** The job_runs ledger. */
+@Injectable()
+export class JobsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async start(job: JobName, trigger: JobTrigger, status: JobStatus = 'running'): Promise<string> {
+    const [row] = (await this.dataSource.query(
+      `INSERT INTO job_runs (job, trigger, status, finished_at)
+       VALUES ($1, $2, $3, CASE WHEN $3 = 'running' THEN NULL ELSE now() END) RETURNING id`,
+      [job, trigger, status],
+    )) as { id: string }[];
+    return row.id;
+  }
+
+  async finish(
+    id: string,
+    status: Exclude<JobStatus, 'running'>,
+    details: Record<string, unknown> | null,
+    error: string | null,
+  ): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE job_runs SET status = $2, finished_at = clock_timestamp(), details = $3, error = $4
+       WHERE id = $1`,
+      [id, status, details === null ? null : JSON.stringify(details), error],
+    );
+  }
+
+  async list(filter: { job?: string; status?: string; limit: number }): Promise<JobRunView[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT id, job, trigger, status, started_at, finished_at, details, error FROM job_runs
+       WHERE ($1::text IS NULL OR job = $1) AND ($2::text IS NULL OR status = $2)
+       ORDER BY started_at DESC, id DESC LIMIT $3`,
+      [filter.job ?? null, filter.status ?? null, filter.limit],
+    )) as JobRunRecord[];
+    return rows.map(toView);
+  }
+
+  async get(id: string): Promise<JobRunView | undefined> {
+    const rows = (await this.dataSource.query(
+      `SELECT id, job, trigger, status, started_at, finished_at, details, error FROM job_runs WHERE id = $1`,
+      [id],
+    )) as JobRunRecord[];
+    return rows[0] && toView(rows[0]);
+  }
+}

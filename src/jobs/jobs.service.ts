@@ -1,0 +1,105 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { withAdvisoryLock } from '../database/advisory-lock';
+import { MetricsService } from '../monitoring/metrics/metrics.service';
+import { JOB_LOCKS, JobName, JobStatus, JobTrigger } from './job-names';
+import { JobsRepository } from './jobs.repository';
+
+export type JobDetails = Record<string, unknown>;
+
+/** Thrown by job work to fail a run while still recording what was done before the failure. */
+export class JobFailure extends Error {
+  constructor(
+    message: string,
+    readonly details: JobDetails,
+  ) {
+    super(message);
+  }
+}
+
+export interface JobOutcome<T extends JobDetails> {
+  runId: string;
+  status: Exclude<JobStatus, 'running'>;
+  result?: T;
+  error?: string;
+}
+
+const SHUTDOWN_WAIT_MS = 20_000;
+
+/**
+ * The one way to run a job, whether from a cron tick, an admin endpoint or a CLI: take the
+ * job's advisory try-lock (a run already going anywhere in the cluster → `skipped_locked`),
+ * record a job_runs row, do the work, record the outcome, count it in the metrics, and
+ * release the lock in `finally`.
+ */
+@Injectable()
+export class JobsService implements OnApplicationShutdown {
+  private readonly logger = new Logger(JobsService.name);
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly runs: JobsRepository,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  run<T extends JobDetails>(job: JobName, trigger: JobTrigger, work: (runId: string) => Promise<T>): Promise<JobOutcome<T>> {
+    const promise = this.execute(job, trigger, work);
+    this.inFlight.add(promise);
+    void promise.finally(() => this.inFlight.delete(promise)).catch(() => undefined);
+    return promise;
+  }
+
+  private async execute<T extends JobDetails>(
+    job: JobName,
+    trigger: JobTrigger,
+    work: (runId: string) => Promise<T>,
+  ): Promise<JobOutcome<T>> {
+    const started = performance.now();
+    let runId = '';
+    const locked = await withAdvisoryLock(
+      this.dataSource,
+      JOB_LOCKS[job],
+      async (): Promise<JobOutcome<T>> => {
+        runId = await this.runs.start(job, trigger);
+        try {
+          const result = await work(runId);
+          await this.runs.finish(runId, 'succeeded', result, null);
+          this.metrics.jobLastSuccess.set({ job }, Date.now() / 1000);
+          return { runId, status: 'succeeded', result };
+        } catch (error) {
+          const message = (error as Error).message;
+          const details = error instanceof JobFailure ? error.details : null;
+          await this.runs.finish(runId, 'failed', details, message).catch((e: Error) => {
+            this.logger.error(`could not record failure of ${job} run ${runId}: ${e.message}`);
+          });
+          this.metrics.errors.inc({ service: 'jobs', type: job });
+          return { runId, status: 'failed', error: message };
+        }
+      },
+      { wait: false },
+    );
+    const outcome: JobOutcome<T> = locked.acquired
+      ? locked.result
+      : { runId: await this.runs.start(job, trigger, 'skipped_locked'), status: 'skipped_locked' };
+
+    const seconds = (performance.now() - started) / 1000;
+    this.metrics.jobRuns.inc({ job, status: outcome.status });
+    if (outcome.status !== 'skipped_locked') this.metrics.jobDuration.observe({ job }, seconds);
+    const line = `job ${job} (${trigger}) run ${outcome.runId}: ${outcome.status} in ${seconds.toFixed(3)} s`;
+    if (outcome.status === 'failed') this.logger.error(`${line}: ${outcome.error}`);
+    else this.logger.log(line);
+    return outcome;
+  }
+
+  /** Lets running jobs finish (bounded) before the pools close. */
+  async onApplicationShutdown(): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    this.logger.log(`waiting for ${this.inFlight.size} running job(s)`);
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise((resolve) => setTimeout(resolve, SHUTDOWN_WAIT_MS).unref()),
+    ]);
+  }
+}
