@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { userInfo } from 'node:os';
@@ -77,6 +77,8 @@ export async function startEmbeddedPostgres(
   const owner = runAs();
   const { initdb, pgCtl } = binaries();
   mkdirSync(baseDir, { recursive: true, mode: 0o755 });
+  // The postgres OS user must be able to enter the directory (mkdtemp makes it 0700).
+  if (owner.uid !== undefined) chmodSync(baseDir, 0o755);
 
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     log(`initialising embedded PostgreSQL cluster in ${dataDir}`);
