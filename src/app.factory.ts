@@ -21,10 +21,14 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => requestIdFrom(req),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
-    bufferLogs: true,
-    bodyParser: false, // our own JSON-only parsers below
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(config),
+    adapter,
+    {
+      bufferLogs: true,
+      bodyParser: false, // our own JSON-only parsers below
+    },
+  );
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
 
@@ -53,7 +57,9 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     app,
     new DocumentBuilder()
       .setTitle('trend-service')
-      .setDescription('Trend ingestion and analytics API. Bearer JWT with roles admin, analyst, ingest.')
+      .setDescription(
+        'Trend ingestion and analytics API. Bearer JWT with roles admin, analyst, ingest.',
+      )
       .setVersion(process.env.npm_package_version ?? '0.1.0')
       .addBearerAuth()
       .build(),

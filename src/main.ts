@@ -61,9 +61,13 @@ async function main(): Promise<void> {
   logger.log('ready');
 
   if (config.env !== 'production' && !config.jwt.secret) {
-    const token = app.get(TokenService).sign('dev-admin', ['admin', 'analyst', 'ingest'], 24 * 3600);
+    const token = app
+      .get(TokenService)
+      .sign('dev-admin', ['admin', 'analyst', 'ingest'], 24 * 3600);
     // Printed for local use only: the secret behind it lives in DATA_DIR.
-    process.stdout.write(`\nDev admin token (24h): ${token}\n  curl -H "Authorization: Bearer ${token}" http://localhost:${config.port}/api/v1/trends/top?window=24h\n\n`);
+    process.stdout.write(
+      `\nDev admin token (24h): ${token}\n  curl -H "Authorization: Bearer ${token}" http://localhost:${config.port}/api/v1/trends/top?window=24h\n\n`,
+    );
   }
 }
 

@@ -20,8 +20,10 @@ export class TokenService {
 
   async verify(token: string): Promise<AuthUser> {
     const alg = this.headerAlgorithm(token);
-    const key = alg === 'HS256' ? this.secret : alg === 'RS256' ? this.config.jwt.publicKey : undefined;
-    if (!key) throw new UnauthorizedException(`Token algorithm ${alg ?? 'unknown'} is not accepted`);
+    const key =
+      alg === 'HS256' ? this.secret : alg === 'RS256' ? this.config.jwt.publicKey : undefined;
+    if (!key)
+      throw new UnauthorizedException(`Token algorithm ${alg ?? 'unknown'} is not accepted`);
     let payload: Record<string, unknown>;
     try {
       payload = await this.jwt.verifyAsync<Record<string, unknown>>(token, {

@@ -14,9 +14,12 @@ export interface FieldError {
 export class FieldValidationException extends BadRequestException {
   constructor(errors: FieldError[]) {
     const first = errors[0];
-    const where = first.index === undefined ? first.field : `observations[${first.index}].${first.field}`;
+    const where =
+      first.index === undefined ? first.field : `observations[${first.index}].${first.field}`;
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
-    const text = first.message.startsWith(`${first.field} `) ? first.message : `${where}: ${first.message}`;
+    const text = first.message.startsWith(`${first.field} `)
+      ? first.message
+      : `${where}: ${first.message}`;
     super({
       statusCode: 400,
       error: 'Bad Request',

@@ -1,4 +1,11 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable, isStatementTimeout } from './database-errors';
 
@@ -91,7 +98,8 @@ function isFastifyError(error: unknown): error is FastifyError {
 
 function fastifyMessage(error: FastifyError): string {
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return 'Request body is too large';
-  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return 'Content-Type must be application/json';
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return 'Content-Type must be application/json';
   if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'Body must be a JSON object';
   if (error.statusCode === 400) return `Malformed JSON body: ${error.message}`;
   return error.message;

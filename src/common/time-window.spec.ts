@@ -41,13 +41,18 @@ describe('resolveWindow', () => {
 
 describe('rollupSegments', () => {
   it('uses only hourly rows inside one day', () => {
-    expect(rollupSegments({ from: at('2026-11-22T01:00:00Z'), to: at('2026-11-22T05:00:00Z') })).toEqual([
+    expect(
+      rollupSegments({ from: at('2026-11-22T01:00:00Z'), to: at('2026-11-22T05:00:00Z') }),
+    ).toEqual([
       { grain: 'hour', from: at('2026-11-22T01:00:00Z'), to: at('2026-11-22T05:00:00Z') },
     ]);
   });
 
   it('reads whole days from the daily rollup and ragged ends hourly', () => {
-    const segments = rollupSegments({ from: at('2026-11-15T11:00:00Z'), to: at('2026-11-22T11:00:00Z') });
+    const segments = rollupSegments({
+      from: at('2026-11-15T11:00:00Z'),
+      to: at('2026-11-22T11:00:00Z'),
+    });
     expect(segments).toEqual([
       { grain: 'hour', from: at('2026-11-15T11:00:00Z'), to: at('2026-11-16T00:00:00Z') },
       { grain: 'day', from: at('2026-11-16T00:00:00Z'), to: at('2026-11-22T00:00:00Z') },
@@ -71,20 +76,24 @@ describe('rollupSegments', () => {
   });
 
   it('rejects ranges that are not hour-aligned', () => {
-    expect(() => rollupSegments({ from: at('2026-11-22T01:30:00Z'), to: at('2026-11-22T05:00:00Z') })).toThrow();
+    expect(() =>
+      rollupSegments({ from: at('2026-11-22T01:30:00Z'), to: at('2026-11-22T05:00:00Z') }),
+    ).toThrow();
   });
 });
 
 describe('buckets and days', () => {
   it('lists bucket starts of a half-open range', () => {
-    const starts = bucketStarts({ from: at('2026-11-22T00:00:00Z'), to: at('2026-11-22T03:00:00Z') }, HOUR);
+    const starts = bucketStarts(
+      { from: at('2026-11-22T00:00:00Z'), to: at('2026-11-22T03:00:00Z') },
+      HOUR,
+    );
     expect(starts.map((d) => d.toISOString().slice(11, 13))).toEqual(['00', '01', '02']);
   });
 
   it('lists the UTC days a range touches', () => {
-    expect(daysCovered({ from: at('2026-11-21T23:00:00Z'), to: at('2026-11-23T00:00:00Z') })).toEqual([
-      '2026-11-21',
-      '2026-11-22',
-    ]);
+    expect(
+      daysCovered({ from: at('2026-11-21T23:00:00Z'), to: at('2026-11-23T00:00:00Z') }),
+    ).toEqual(['2026-11-21', '2026-11-22']);
   });
 });

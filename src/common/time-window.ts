@@ -17,10 +17,16 @@ export const WINDOWS: Readonly<Record<string, number>> = {
 export const WINDOW_NAMES = Object.keys(WINDOWS);
 
 export type Interval = 'minute' | 'hour' | 'day';
-export const INTERVAL_MS: Readonly<Record<Interval, number>> = { minute: MINUTE, hour: HOUR, day: DAY };
+export const INTERVAL_MS: Readonly<Record<Interval, number>> = {
+  minute: MINUTE,
+  hour: HOUR,
+  day: DAY,
+};
 
-export const floorTo = (at: Date, step: number): Date => new Date(Math.floor(at.getTime() / step) * step);
-export const ceilTo = (at: Date, step: number): Date => new Date(Math.ceil(at.getTime() / step) * step);
+export const floorTo = (at: Date, step: number): Date =>
+  new Date(Math.floor(at.getTime() / step) * step);
+export const ceilTo = (at: Date, step: number): Date =>
+  new Date(Math.ceil(at.getTime() / step) * step);
 
 export interface TimeRange {
   from: Date;
@@ -41,7 +47,11 @@ export interface ResolvedWindow {
  */
 export function resolveWindow(windowMs: number, at: Date | undefined, now: Date): ResolvedWindow {
   const raw = windowMs < HOUR;
-  const to = raw ? (at ?? now) : at ? ceilTo(at, HOUR) : new Date(floorTo(now, HOUR).getTime() + HOUR);
+  const to = raw
+    ? (at ?? now)
+    : at
+      ? ceilTo(at, HOUR)
+      : new Date(floorTo(now, HOUR).getTime() + HOUR);
   const from = new Date(to.getTime() - windowMs);
   return {
     current: { from, to },

@@ -16,7 +16,11 @@ export class AppConfigModule {
     return {
       module: AppConfigModule,
       imports: [
-        ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ app: config })], isGlobal: true }),
+        ConfigModule.forRoot({
+          ignoreEnvFile: true,
+          load: [() => ({ app: config })],
+          isGlobal: true,
+        }),
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }],
       exports: [APP_CONFIG],

@@ -6,15 +6,28 @@ describe('loadConfig', () => {
     expect(config.db.mode).toBe('embedded');
     expect(config.db.loadDemoData).toBe(true);
     expect(config.redis.url).toBeUndefined();
-    expect(config.ingest).toEqual({ maxBatch: 5000, maxBodyBytes: 10 * 1024 * 1024, maxFutureSkewMs: 300_000 });
+    expect(config.ingest).toEqual({
+      maxBatch: 5000,
+      maxBodyBytes: 10 * 1024 * 1024,
+      maxFutureSkewMs: 300_000,
+    });
     expect(config.redis.ttlSeconds).toBe(3600);
     expect(config.redis.keyPrefix).toBe('trends:');
   });
 
   it('reads both naming schemes', () => {
-    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db:5433/x' }).db).toMatchObject({ mode: 'external', url: 'postgres://u:p@db:5433/x' });
-    expect(loadConfig({ DB_HOST: 'db', DB_POOL_MAX: '7' }).db).toMatchObject({ mode: 'external', host: 'db', poolMax: 7 });
-    expect(loadConfig({ DB_HOST: 'db', DB_POOL_MAX: '7', DB_MAX_CONNECTIONS: '3' }).db.poolMax).toBe(3);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db:5433/x' }).db).toMatchObject({
+      mode: 'external',
+      url: 'postgres://u:p@db:5433/x',
+    });
+    expect(loadConfig({ DB_HOST: 'db', DB_POOL_MAX: '7' }).db).toMatchObject({
+      mode: 'external',
+      host: 'db',
+      poolMax: 7,
+    });
+    expect(
+      loadConfig({ DB_HOST: 'db', DB_POOL_MAX: '7', DB_MAX_CONNECTIONS: '3' }).db.poolMax,
+    ).toBe(3);
   });
 
   it('parses sizes and durations', () => {
@@ -37,11 +50,17 @@ describe('loadConfig', () => {
 
   it('requires a strong JWT secret in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
-    expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(/JWT_SECRET: must be at least 32 bytes/);
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).env).toBe('production');
+    expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(
+      /JWT_SECRET: must be at least 32 bytes/,
+    );
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).env).toBe(
+      'production',
+    );
   });
 
   it('checks the backup key length', () => {
-    expect(() => loadConfig({ BACKUP_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') })).toThrow(/BACKUP_ENCRYPTION_KEY/);
+    expect(() =>
+      loadConfig({ BACKUP_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') }),
+    ).toThrow(/BACKUP_ENCRYPTION_KEY/);
   });
 });

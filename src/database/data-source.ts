@@ -76,7 +76,8 @@ export function dataSourceOptions(db: DatabaseConfig, target: ConnectionTarget):
       connectionTimeoutMillis: 5000,
       idleTimeoutMillis: 30_000,
       // Applied by the server to every pooled session.
-      options: db.statementTimeoutMs > 0 ? `-c statement_timeout=${db.statementTimeoutMs}` : undefined,
+      options:
+        db.statementTimeoutMs > 0 ? `-c statement_timeout=${db.statementTimeoutMs}` : undefined,
     },
   };
 }
@@ -86,7 +87,9 @@ export async function ensureDatabaseExists(target: ConnectionTarget): Promise<vo
   const client = new Client(pgClientConfig(target, 'postgres'));
   await client.connect();
   try {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [target.database]);
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      target.database,
+    ]);
     if (found.rowCount === 0) {
       await client.query(`CREATE DATABASE "${target.database.replace(/"/g, '""')}"`);
     }

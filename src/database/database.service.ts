@@ -39,7 +39,8 @@ export class DatabaseService implements OnApplicationShutdown {
     if (this.config.db.migrationsRun) {
       await withAdvisoryLock(this.dataSource, AdvisoryLock.Migrations, async () => {
         const applied = await this.dataSource.runMigrations({ transaction: 'each' });
-        if (applied.length) this.logger.log(`applied migrations: ${applied.map((m) => m.name).join(', ')}`);
+        if (applied.length)
+          this.logger.log(`applied migrations: ${applied.map((m) => m.name).join(', ')}`);
         await this.dataSource.transaction((manager) =>
           ensurePartitions(manager, new Date(), this.config.retention.partitionPremake),
         );
@@ -58,7 +59,9 @@ export class DatabaseService implements OnApplicationShutdown {
         return;
       } catch (error) {
         if (!isDatabaseUnavailable(error) || Date.now() > deadline) throw error;
-        this.logger.warn(`database not reachable (attempt ${attempt}): ${(error as Error).message}`);
+        this.logger.warn(
+          `database not reachable (attempt ${attempt}): ${(error as Error).message}`,
+        );
         await sleep(Math.min(500 * attempt, 5000));
       }
     }

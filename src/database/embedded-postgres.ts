@@ -112,15 +112,26 @@ export async function startEmbeddedPostgres(
   const existing = runningPort(dataDir);
   if (existing) {
     log(`reusing embedded PostgreSQL on 127.0.0.1:${existing}`);
-    return { host: '127.0.0.1', port: existing, user: USER, password, owned: false, stop: () => undefined };
+    return {
+      host: '127.0.0.1',
+      port: existing,
+      user: USER,
+      password,
+      owned: false,
+      stop: () => undefined,
+    };
   }
 
   const port = await freePort();
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`;
-  execFileSync(pgCtl, ['start', '-w', '-D', dataDir, '-l', join(dataDir, 'server.log'), '-o', options], {
-    ...owner,
-    stdio: 'pipe',
-  });
+  execFileSync(
+    pgCtl,
+    ['start', '-w', '-D', dataDir, '-l', join(dataDir, 'server.log'), '-o', options],
+    {
+      ...owner,
+      stdio: 'pipe',
+    },
+  );
   log(`started embedded PostgreSQL on 127.0.0.1:${port}`);
   let stopped = false;
   return {

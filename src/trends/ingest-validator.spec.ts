@@ -3,7 +3,11 @@ import { normalizeTrendKey, codePointLength } from './normalize';
 import { normalizeRegion } from './regions';
 
 const now = new Date('2026-11-22T12:00:00Z');
-const limits = { maxBatch: 3, maxFutureSkewMs: 5 * 60_000, oldestAllowed: new Date('2026-08-24T12:00:00Z') };
+const limits = {
+  maxBatch: 3,
+  maxFutureSkewMs: 5 * 60_000,
+  oldestAllowed: new Date('2026-08-24T12:00:00Z'),
+};
 const item = (overrides: Record<string, unknown> = {}) => ({
   platform: 'reddit',
   trendKey: 'Key',
@@ -45,10 +49,14 @@ describe('parseTimestamp', () => {
       iso: '2026-11-22T04:30:00.123456Z',
     });
   });
-  it.each(['2026-11-22T10:00:00', '2026-11-22', '2026-02-29T00:00:00Z', '2026-11-22T24:00:00Z', 'yesterday', 5])(
-    'rejects %j',
-    (value) => expect(parseTimestamp(value)).toBeUndefined(),
-  );
+  it.each([
+    '2026-11-22T10:00:00',
+    '2026-11-22',
+    '2026-02-29T00:00:00Z',
+    '2026-11-22T24:00:00Z',
+    'yesterday',
+    5,
+  ])('rejects %j', (value) => expect(parseTimestamp(value)).toBeUndefined());
   it('accepts a leap day and minutes-only times', () => {
     expect(parseTimestamp('2028-02-29T00:00Z')?.iso).toBe('2028-02-29T00:00:00.000000Z');
   });
@@ -56,7 +64,11 @@ describe('parseTimestamp', () => {
 
 describe('validateIngestBody', () => {
   it('normalizes and applies defaults', () => {
-    const result = validateIngestBody({ observations: [item({ region: 'gb', trendKey: ' Big News ' })] }, limits, now);
+    const result = validateIngestBody(
+      { observations: [item({ region: 'gb', trendKey: ' Big News ' })] },
+      limits,
+      now,
+    );
     expect(result).toEqual({
       rows: [
         expect.objectContaining({
@@ -88,19 +100,33 @@ describe('validateIngestBody', () => {
       errors: [{ field: 'observations', message: expect.stringContaining('1 to 3') }],
     });
     const extra = validateIngestBody({ observations: [item()], dryRun: true }, limits, now);
-    expect('errors' in extra && extra.errors).toEqual([{ field: 'dryRun', message: 'unknown field' }]);
+    expect('errors' in extra && extra.errors).toEqual([
+      { field: 'dryRun', message: 'unknown field' },
+    ]);
   });
 
   it('rejects non-object items and bodies', () => {
-    expect(validateIngestBody([1], limits, now)).toEqual({ errors: [{ field: 'body', message: 'must be a JSON object' }] });
+    expect(validateIngestBody([1], limits, now)).toEqual({
+      errors: [{ field: 'body', message: 'must be a JSON object' }],
+    });
     const result = validateIngestBody({ observations: [null] }, limits, now);
-    expect('errors' in result && result.errors).toEqual([{ index: 0, field: 'item', message: 'must be an object' }]);
+    expect('errors' in result && result.errors).toEqual([
+      { index: 0, field: 'item', message: 'must be an object' },
+    ]);
   });
 
   it('measures metadata size as JSON bytes', () => {
-    const fits = validateIngestBody({ observations: [item({ metadata: { a: 'x'.repeat(4088) } })] }, limits, now);
+    const fits = validateIngestBody(
+      { observations: [item({ metadata: { a: 'x'.repeat(4088) } })] },
+      limits,
+      now,
+    );
     expect('rows' in fits).toBe(true); // {"a":"…"} is exactly 4096 bytes
-    const over = validateIngestBody({ observations: [item({ metadata: { a: 'x'.repeat(4089) } })] }, limits, now);
+    const over = validateIngestBody(
+      { observations: [item({ metadata: { a: 'x'.repeat(4089) } })] },
+      limits,
+      now,
+    );
     expect('errors' in over && over.errors[0].field).toBe('metadata');
   });
 });

@@ -51,13 +51,19 @@ export type IngestValidation = { rows: ObservationRow[] } | { errors: FieldError
  * class-validator: this path runs for every item of 5,000-item batches, and class-validator
  * costs about as much per item as PostgreSQL spends storing it (docs/architecture.md).
  */
-export function validateIngestBody(body: unknown, limits: IngestLimits, now: Date): IngestValidation {
+export function validateIngestBody(
+  body: unknown,
+  limits: IngestLimits,
+  now: Date,
+): IngestValidation {
   const errors: FieldError[] = [];
   const fail = (field: string, message: string, index?: number) => {
-    if (errors.length < MAX_ERRORS) errors.push(index === undefined ? { field, message } : { index, field, message });
+    if (errors.length < MAX_ERRORS)
+      errors.push(index === undefined ? { field, message } : { index, field, message });
   };
 
-  if (!isPlainObject(body)) return { errors: [{ field: 'body', message: 'must be a JSON object' }] };
+  if (!isPlainObject(body))
+    return { errors: [{ field: 'body', message: 'must be a JSON object' }] };
   for (const key of Object.keys(body)) if (key !== 'observations') fail(key, 'unknown field');
   const items = body.observations;
   if (!Array.isArray(items)) {
@@ -96,8 +102,18 @@ function validateItem(
   };
   for (const key of Object.keys(item)) if (!ITEM_FIELDS.has(key)) bad(key, 'unknown field');
 
-  const { platform, trendKey, displayName, region, observedAt, mentions, engagement, sentiment, sourceId, metadata } =
-    item;
+  const {
+    platform,
+    trendKey,
+    displayName,
+    region,
+    observedAt,
+    mentions,
+    engagement,
+    sentiment,
+    sourceId,
+    metadata,
+  } = item;
 
   if (typeof platform !== 'string' || !PLATFORM_PATTERN.test(platform)) {
     bad('platform', 'must match ^[a-z0-9_-]{1,32}$');
@@ -113,7 +129,11 @@ function validateItem(
 
   let name = typeof trendKey === 'string' ? trendKey.trim() : '';
   if (displayName !== undefined) {
-    if (typeof displayName !== 'string' || codePointLength(displayName.trim()) < 1 || codePointLength(displayName) > 200) {
+    if (
+      typeof displayName !== 'string' ||
+      codePointLength(displayName.trim()) < 1 ||
+      codePointLength(displayName) > 200
+    ) {
       bad('displayName', 'must be a string of 1 to 200 characters');
     } else name = displayName.trim();
   }
@@ -126,22 +146,32 @@ function validateItem(
   }
 
   const time = parseTimestamp(observedAt);
-  if (!time) bad('observedAt', 'must be an ISO 8601 timestamp with offset, e.g. 2026-11-22T10:00:00Z');
-  else if (time.ms > latestMs) bad('observedAt', 'is too far in the future (INGEST_MAX_FUTURE_SKEW)');
+  if (!time)
+    bad('observedAt', 'must be an ISO 8601 timestamp with offset, e.g. 2026-11-22T10:00:00Z');
+  else if (time.ms > latestMs)
+    bad('observedAt', 'is too far in the future (INGEST_MAX_FUTURE_SKEW)');
   else if (oldest && time.ms < oldest.getTime()) {
     bad('observedAt', `is older than the raw retention window (before ${oldest.toISOString()})`);
   }
 
   if (!isCount(mentions)) bad('mentions', 'must be an integer >= 0');
-  if (engagement !== undefined && !isCount(engagement)) bad('engagement', 'must be an integer >= 0');
+  if (engagement !== undefined && !isCount(engagement))
+    bad('engagement', 'must be an integer >= 0');
   if (
     sentiment !== undefined &&
     sentiment !== null &&
-    (typeof sentiment !== 'number' || !Number.isFinite(sentiment) || sentiment < -1 || sentiment > 1)
+    (typeof sentiment !== 'number' ||
+      !Number.isFinite(sentiment) ||
+      sentiment < -1 ||
+      sentiment > 1)
   ) {
     bad('sentiment', 'must be a number in [-1, 1] or null');
   }
-  if (sourceId !== undefined && sourceId !== null && (typeof sourceId !== 'string' || codePointLength(sourceId) > 200)) {
+  if (
+    sourceId !== undefined &&
+    sourceId !== null &&
+    (typeof sourceId !== 'string' || codePointLength(sourceId) > 200)
+  ) {
     bad('sourceId', 'must be a string of at most 200 characters');
   }
   let metadataJson: string | null = null;
@@ -149,7 +179,8 @@ function validateItem(
     if (!isPlainObject(metadata)) bad('metadata', 'must be an object');
     else {
       metadataJson = JSON.stringify(metadata);
-      if (Buffer.byteLength(metadataJson) > MAX_METADATA_BYTES) bad('metadata', 'must be at most 4 KiB as JSON');
+      if (Buffer.byteLength(metadataJson) > MAX_METADATA_BYTES)
+        bad('metadata', 'must be at most 4 KiB as JSON');
     }
   }
 
@@ -181,7 +212,9 @@ function isCount(value: unknown): value is number {
  * Parses an ISO 8601 timestamp with offset, keeping microseconds (JS Dates stop at
  * milliseconds, PostgreSQL does not). Rejects impossible dates such as Feb 30.
  */
-export function parseTimestamp(value: unknown): { ms: number; micros: number; iso: string } | undefined {
+export function parseTimestamp(
+  value: unknown,
+): { ms: number; micros: number; iso: string } | undefined {
   if (typeof value !== 'string') return undefined;
   const m = ISO_WITH_OFFSET.exec(value);
   if (!m) return undefined;
@@ -189,7 +222,11 @@ export function parseTimestamp(value: unknown): { ms: number; micros: number; is
   const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number);
   if (hour > 23 || minute > 59 || second > 59) return undefined;
   const local = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
-  if (local.getUTCFullYear() !== year || local.getUTCMonth() !== month - 1 || local.getUTCDate() !== day) {
+  if (
+    local.getUTCFullYear() !== year ||
+    local.getUTCMonth() !== month - 1 ||
+    local.getUTCDate() !== day
+  ) {
     return undefined;
   }
   let offsetMinutes = 0;
@@ -204,6 +241,7 @@ export function parseTimestamp(value: unknown): { ms: number; micros: number; is
   const fraction = Number(frac.padEnd(6, '0'));
   const wholeMs = local.getTime() - offsetMinutes * 60_000;
   const micros = wholeMs * 1000 + fraction;
-  const iso = new Date(wholeMs).toISOString().slice(0, 19) + '.' + String(fraction).padStart(6, '0') + 'Z';
+  const iso =
+    new Date(wholeMs).toISOString().slice(0, 19) + '.' + String(fraction).padStart(6, '0') + 'Z';
   return { ms: wholeMs + Math.floor(fraction / 1000), micros, iso };
 }

@@ -43,7 +43,12 @@ function filters(scope: Scope, params: SqlParams): string {
  * UTC days and the hourly rollup for the ragged ends; other ranges read raw observations.
  * Aggregating this source gives the same answer as aggregating raw rows.
  */
-export function observationSource(range: TimeRange, scope: Scope, params: SqlParams, raw = false): string {
+export function observationSource(
+  range: TimeRange,
+  scope: Scope,
+  params: SqlParams,
+  raw = false,
+): string {
   if (raw) {
     return (
       `SELECT ${COLUMNS_FROM_RAW} FROM trend_observations ` +

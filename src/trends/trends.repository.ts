@@ -62,7 +62,11 @@ export class TrendsRepository {
   }
 
   /** Totals per key for the given keys (keys with no rows are absent). */
-  async totalsForKeys(range: TimeRange, scope: Scope, raw: boolean): Promise<Map<string, TrendTotals>> {
+  async totalsForKeys(
+    range: TimeRange,
+    scope: Scope,
+    raw: boolean,
+  ): Promise<Map<string, TrendTotals>> {
     const params = new SqlParams();
     const source = observationSource(range, scope, params, raw);
     const rows = (await this.dataSource.query(
@@ -82,7 +86,12 @@ export class TrendsRepository {
   }
 
   /** Non-empty buckets of one trend; minute buckets come from raw rows. */
-  async series(trendKey: string, range: TimeRange, interval: Interval, scope: Scope): Promise<SeriesRow[]> {
+  async series(
+    trendKey: string,
+    range: TimeRange,
+    interval: Interval,
+    scope: Scope,
+  ): Promise<SeriesRow[]> {
     const params = new SqlParams();
     const key = params.add(trendKey);
     const from = params.add(range.from);
@@ -104,7 +113,9 @@ export class TrendsRepository {
            FROM trend_rollups_${interval === 'day' ? 'daily' : 'hourly'}
            WHERE trend_key = ${key} AND bucket >= ${from} AND bucket < ${to}${filters}
            GROUP BY 1 ORDER BY 1`;
-    const rows = (await this.dataSource.query(sql, params.values)) as (TotalsRecord & { bucket: Date })[];
+    const rows = (await this.dataSource.query(sql, params.values)) as (TotalsRecord & {
+      bucket: Date;
+    })[];
     return rows.map((r) => ({ bucket: r.bucket, ...toTotals({ ...r, trend_key: trendKey }) }));
   }
 

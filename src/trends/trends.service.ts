@@ -51,7 +51,11 @@ export class TrendsService {
   constructor(private readonly repository: TrendsRepository) {}
 
   async top(query: TopQueryDto, now = new Date()) {
-    const { current, previous, raw } = resolveWindow(WINDOWS[query.window], parseTime(query.at, 'at'), now);
+    const { current, previous, raw } = resolveWindow(
+      WINDOWS[query.window],
+      parseTime(query.at, 'at'),
+      now,
+    );
     const scope = { platform: query.platform, region: query.region };
     const leaders = await this.repository.top(current, scope, query.limit, raw);
     const keys = leaders.map((t) => t.trendKey);

@@ -31,7 +31,12 @@ describe('authentication and roles', () => {
     return token === undefined ? req : req.set('Authorization', `Bearer ${token}`);
   };
   const issued = (payload: object, options: object = {}) =>
-    sign(payload, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 600, issuer: 'issuer-x', ...options });
+    sign(payload, TEST_JWT_SECRET, {
+      algorithm: 'HS256',
+      expiresIn: 600,
+      issuer: 'issuer-x',
+      ...options,
+    });
 
   it('401 without a token', async () => {
     const res = await get(TOP);
@@ -45,7 +50,17 @@ describe('authentication and roles', () => {
   });
 
   it('401 for a bad signature', async () => {
-    expect((await get(TOP, sign({ sub: 'x', roles: ['admin'] }, 'another-secret-of-32-bytes-or-more!!', { expiresIn: 60, issuer: 'issuer-x' }))).status).toBe(401);
+    expect(
+      (
+        await get(
+          TOP,
+          sign({ sub: 'x', roles: ['admin'] }, 'another-secret-of-32-bytes-or-more!!', {
+            expiresIn: 60,
+            issuer: 'issuer-x',
+          }),
+        )
+      ).status,
+    ).toBe(401);
   });
 
   it('401 for alg none', async () => {
@@ -54,22 +69,35 @@ describe('authentication and roles', () => {
   });
 
   it('401 for an unlisted algorithm (HS512 with the right secret)', async () => {
-    const hs512 = sign({ sub: 'x', roles: ['admin'] }, TEST_JWT_SECRET, { algorithm: 'HS512', expiresIn: 60, issuer: 'issuer-x' });
+    const hs512 = sign({ sub: 'x', roles: ['admin'] }, TEST_JWT_SECRET, {
+      algorithm: 'HS512',
+      expiresIn: 60,
+      issuer: 'issuer-x',
+    });
     expect((await get(TOP, hs512)).status).toBe(401);
   });
 
   it('401 for an expired token and for one without exp', async () => {
-    const expired = sign({ sub: 'x', roles: ['admin'], exp: Math.floor(Date.now() / 1000) - 10 }, TEST_JWT_SECRET, {
+    const expired = sign(
+      { sub: 'x', roles: ['admin'], exp: Math.floor(Date.now() / 1000) - 10 },
+      TEST_JWT_SECRET,
+      {
+        algorithm: 'HS256',
+        issuer: 'issuer-x',
+      },
+    );
+    expect((await get(TOP, expired)).status).toBe(401);
+    const noExp = sign({ sub: 'x', roles: ['admin'] }, TEST_JWT_SECRET, {
       algorithm: 'HS256',
       issuer: 'issuer-x',
     });
-    expect((await get(TOP, expired)).status).toBe(401);
-    const noExp = sign({ sub: 'x', roles: ['admin'] }, TEST_JWT_SECRET, { algorithm: 'HS256', issuer: 'issuer-x' });
     expect((await get(TOP, noExp)).status).toBe(401);
   });
 
   it('401 for the wrong issuer', async () => {
-    expect((await get(TOP, issued({ sub: 'x', roles: ['admin'] }, { issuer: 'someone-else' }))).status).toBe(401);
+    expect(
+      (await get(TOP, issued({ sub: 'x', roles: ['admin'] }, { issuer: 'someone-else' }))).status,
+    ).toBe(401);
   });
 
   it('accepts HS256 with the configured issuer', async () => {
@@ -77,7 +105,11 @@ describe('authentication and roles', () => {
   });
 
   it('accepts RS256 signed by the configured key', async () => {
-    const rs = sign({ sub: 'x', roles: ['analyst'] }, privateKey, { algorithm: 'RS256', expiresIn: 60, issuer: 'issuer-x' });
+    const rs = sign({ sub: 'x', roles: ['analyst'] }, privateKey, {
+      algorithm: 'RS256',
+      expiresIn: 60,
+      issuer: 'issuer-x',
+    });
     expect((await get(TOP, rs)).status).toBe(200);
   });
 
@@ -90,7 +122,11 @@ describe('authentication and roles', () => {
     const post = await request(t.http)
       .post(INGEST)
       .set('Authorization', `Bearer ${analyst}`)
-      .send({ observations: [{ platform: 'x', trendKey: 'k', observedAt: new Date().toISOString(), mentions: 1 }] });
+      .send({
+        observations: [
+          { platform: 'x', trendKey: 'k', observedAt: new Date().toISOString(), mentions: 1 },
+        ],
+      });
     expect(post.status).toBe(403);
     expect((await get(JOBS, analyst)).status).toBe(403);
     expect((await get(JOBS, issued({ sub: 'root', roles: ['admin'] }))).status).toBe(200);
@@ -109,7 +145,11 @@ describe('authentication and roles', () => {
     const res = await get('/api/docs-json');
     expect(res.status).toBe(200);
     expect(Object.keys(res.body.paths)).toEqual(
-      expect.arrayContaining(['/api/v1/trends/observations', '/api/v1/trends/top', '/api/v1/trends/{trendKey}/series']),
+      expect.arrayContaining([
+        '/api/v1/trends/observations',
+        '/api/v1/trends/top',
+        '/api/v1/trends/{trendKey}/series',
+      ]),
     );
   });
 });

@@ -16,7 +16,11 @@ describe('POST /api/v1/trends/observations', () => {
     mentions: 10,
     ...overrides,
   });
-  const post = (body: unknown) => request(t.http).post(URL).set(bearer(['ingest'])).send(body as object);
+  const post = (body: unknown) =>
+    request(t.http)
+      .post(URL)
+      .set(bearer(['ingest']))
+      .send(body as object);
   const count = async (table = 'trend_observations') =>
     Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`))[0].n);
 
@@ -33,8 +37,20 @@ describe('POST /api/v1/trends/observations', () => {
     const at = '2026-11-20T10:15:30.123456+02:00';
     const res = await post({
       observations: [
-        valid({ trendKey: '  Ｆｕｌｌ Width KEY ', region: 'us', observedAt: new Date(Date.now() - 3600_000).toISOString() }),
-        { platform: 'tiktok', trendKey: 'Micro', observedAt: at, mentions: 3, sentiment: 0.5, sourceId: 's-1', metadata: { lang: 'en' } },
+        valid({
+          trendKey: '  Ｆｕｌｌ Width KEY ',
+          region: 'us',
+          observedAt: new Date(Date.now() - 3600_000).toISOString(),
+        }),
+        {
+          platform: 'tiktok',
+          trendKey: 'Micro',
+          observedAt: at,
+          mentions: 3,
+          sentiment: 0.5,
+          sourceId: 's-1',
+          metadata: { lang: 'en' },
+        },
       ],
     });
     expect(res.status).toBe(201);
@@ -66,11 +82,20 @@ describe('POST /api/v1/trends/observations', () => {
   });
 
   it('is idempotent: resending a batch accepts nothing and changes no rollup', async () => {
-    const batch = { observations: [valid({ trendKey: 'idem', observedAt: recent(30) }), valid({ trendKey: 'idem', observedAt: recent(20) })] };
+    const batch = {
+      observations: [
+        valid({ trendKey: 'idem', observedAt: recent(30) }),
+        valid({ trendKey: 'idem', observedAt: recent(20) }),
+      ],
+    };
     expect((await post(batch)).body).toEqual({ accepted: 2, duplicates: 0 });
-    const before = await db.query(`SELECT * FROM trend_rollups_hourly WHERE trend_key = 'idem' ORDER BY bucket`);
+    const before = await db.query(
+      `SELECT * FROM trend_rollups_hourly WHERE trend_key = 'idem' ORDER BY bucket`,
+    );
     expect((await post(batch)).body).toEqual({ accepted: 0, duplicates: 2 });
-    expect(await db.query(`SELECT * FROM trend_rollups_hourly WHERE trend_key = 'idem' ORDER BY bucket`)).toEqual(before);
+    expect(
+      await db.query(`SELECT * FROM trend_rollups_hourly WHERE trend_key = 'idem' ORDER BY bucket`),
+    ).toEqual(before);
   });
 
   it('counts duplicates inside one batch once (same key after normalization)', async () => {
@@ -83,7 +108,9 @@ describe('POST /api/v1/trends/observations', () => {
       ],
     });
     expect(res.body).toEqual({ accepted: 2, duplicates: 1 });
-    const [rollup] = await db.query<{ m: string }>(`SELECT sum(mentions) AS m FROM trend_rollups_daily WHERE trend_key = 'dup'`);
+    const [rollup] = await db.query<{ m: string }>(
+      `SELECT sum(mentions) AS m FROM trend_rollups_daily WHERE trend_key = 'dup'`,
+    );
     expect(Number(rollup.m)).toBe(6); // the first of the duplicates wins
   });
 
@@ -128,21 +155,30 @@ describe('POST /api/v1/trends/observations', () => {
     ['colour', { colour: 'red' }],
   ];
 
-  it.each(invalidItems)('rejects a bad %s with 400 naming index and field, storing nothing', async (field, overrides) => {
-    const before = await count();
-    const res = await post({
-      observations: [valid({ trendKey: 'ok one', observedAt: recent(1) }), valid({ trendKey: 'ok two' }), valid({ trendKey: 'bad one', ...overrides })],
-    });
-    expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
-    expect(res.body.message).toContain(field);
-    expect(res.body.errors).toContainEqual(expect.objectContaining({ index: 2, field }));
-    expect(res.body.errors.every((e: { index: number }) => e.index === 2)).toBe(true);
-    expect(await count()).toBe(before);
-  });
+  it.each(invalidItems)(
+    'rejects a bad %s with 400 naming index and field, storing nothing',
+    async (field, overrides) => {
+      const before = await count();
+      const res = await post({
+        observations: [
+          valid({ trendKey: 'ok one', observedAt: recent(1) }),
+          valid({ trendKey: 'ok two' }),
+          valid({ trendKey: 'bad one', ...overrides }),
+        ],
+      });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+      expect(res.body.message).toContain(field);
+      expect(res.body.errors).toContainEqual(expect.objectContaining({ index: 2, field }));
+      expect(res.body.errors.every((e: { index: number }) => e.index === 2)).toBe(true);
+      expect(await count()).toBe(before);
+    },
+  );
 
   it('lists every bad field of every item', async () => {
-    const res = await post({ observations: [valid({ mentions: -1 }), valid(), valid({ platform: '', sentiment: 9 })] });
+    const res = await post({
+      observations: [valid({ mentions: -1 }), valid(), valid({ platform: '', sentiment: 9 })],
+    });
     expect(res.status).toBe(400);
     expect(res.body.errors).toEqual([
       { index: 0, field: 'mentions', message: expect.any(String) },
@@ -153,7 +189,11 @@ describe('POST /api/v1/trends/observations', () => {
 
   it.each([
     ['an empty batch', { observations: [] }, 'observations'],
-    ['a batch over INGEST_MAX_BATCH', { observations: Array.from({ length: 51 }, () => valid()) }, 'observations'],
+    [
+      'a batch over INGEST_MAX_BATCH',
+      { observations: Array.from({ length: 51 }, () => valid()) },
+      'observations',
+    ],
     ['a missing observations array', { items: [] }, 'items'],
     ['a non-array', { observations: {} }, 'observations'],
   ])('rejects %s', async (_label, body, field) => {
@@ -164,7 +204,11 @@ describe('POST /api/v1/trends/observations', () => {
 
   it('answers 413 over INGEST_MAX_BODY and stores nothing', async () => {
     const before = await count();
-    const big = { observations: Array.from({ length: 40 }, (_, i) => valid({ trendKey: `big ${i}`, metadata: { pad: 'p'.repeat(2000) } })) };
+    const big = {
+      observations: Array.from({ length: 40 }, (_, i) =>
+        valid({ trendKey: `big ${i}`, metadata: { pad: 'p'.repeat(2000) } }),
+      ),
+    };
     const res = await post(big);
     expect(res.status).toBe(413);
     expect(res.body.statusCode).toBe(413);
@@ -177,14 +221,20 @@ describe('POST /api/v1/trends/observations', () => {
     ['form data', 'application/x-www-form-urlencoded', 'a=1'],
     ['an empty JSON body', 'application/json', ''],
   ])('answers 400 to %s', async (_label, type, payload) => {
-    const res = await request(t.http).post(URL).set(bearer(['ingest'])).set('Content-Type', type).send(payload);
+    const res = await request(t.http)
+      .post(URL)
+      .set(bearer(['ingest']))
+      .set('Content-Type', type)
+      .send(payload);
     expect(res.status).toBe(400);
     expect(res.body.statusCode).toBe(400);
     expect(JSON.stringify(res.body)).not.toMatch(/\bat \w+ \(|node_modules/); // no stack traces
   });
 
   it('accepts a batch of exactly INGEST_MAX_BATCH items', async () => {
-    const items = Array.from({ length: 50 }, (_, i) => valid({ trendKey: `bulk ${i}`, observedAt: recent(i + 1) }));
+    const items = Array.from({ length: 50 }, (_, i) =>
+      valid({ trendKey: `bulk ${i}`, observedAt: recent(i + 1) }),
+    );
     const res = await post({ observations: items });
     expect(res.body).toEqual({ accepted: 50, duplicates: 0 });
   });
@@ -213,7 +263,11 @@ describe('ingest when the database is down', () => {
       const res = await request(t.http)
         .post(URL)
         .set(bearer(['ingest']))
-        .send({ observations: [{ platform: 'x', trendKey: 'down', observedAt: new Date().toISOString(), mentions: 1 }] });
+        .send({
+          observations: [
+            { platform: 'x', trendKey: 'down', observedAt: new Date().toISOString(), mentions: 1 },
+          ],
+        });
       expect(res.status).toBe(503);
       expect(res.headers['retry-after']).toBeDefined();
       expect(res.body.message).toMatch(/unavailable/i);

@@ -12,7 +12,13 @@ const run = promisify(execFile);
 async function npmScript(db: TestDatabase, args: string[], extraEnv: Record<string, string> = {}) {
   try {
     const { stdout } = await run('npm', ['run', '-s', ...args], {
-      env: { ...process.env, ...db.env, TS_NODE_TRANSPILE_ONLY: '1', NODE_ENV: 'test', ...extraEnv },
+      env: {
+        ...process.env,
+        ...db.env,
+        TS_NODE_TRANSPILE_ONLY: '1',
+        NODE_ENV: 'test',
+        ...extraEnv,
+      },
       timeout: 60_000,
     });
     return { code: 0, stdout };
@@ -45,9 +51,12 @@ describe('schema, migrations and CLIs', () => {
       );
       const names = rows.map((r) => r.name);
       expect(rows.find((r) => r.bound === 'DEFAULT')?.name).toBe(`${spec.table}_default`);
-      for (const wanted of wantedPartitions(spec, new Date(), 3)) expect(names).toContain(wanted.name);
+      for (const wanted of wantedPartitions(spec, new Date(), 3))
+        expect(names).toContain(wanted.name);
     }
-    const [kind] = await db.query<{ relkind: string }>(`SELECT relkind FROM pg_class WHERE relname = 'trend_observations'`);
+    const [kind] = await db.query<{ relkind: string }>(
+      `SELECT relkind FROM pg_class WHERE relname = 'trend_observations'`,
+    );
     expect(kind.relkind).toBe('p');
   });
 
@@ -87,11 +96,21 @@ describe('schema, migrations and CLIs', () => {
 
   it('npm run token mints a token the service accepts, with the requested roles', async () => {
     const env = { JWT_SECRET: TEST_JWT_SECRET };
-    const { code, stdout } = await npmScript(db, ['token', '--', '--sub', 'cli-user', '--role', 'analyst', '--ttl', '5m'], env);
+    const { code, stdout } = await npmScript(
+      db,
+      ['token', '--', '--sub', 'cli-user', '--role', 'analyst', '--ttl', '5m'],
+      env,
+    );
     expect(code).toBe(0);
     const token = stdout.trim();
-    expect((await request(t.http).get('/api/v1/trends/top').set('Authorization', `Bearer ${token}`)).status).toBe(200);
-    expect((await request(t.http).get('/api/v1/admin/jobs').set('Authorization', `Bearer ${token}`)).status).toBe(403);
+    expect(
+      (await request(t.http).get('/api/v1/trends/top').set('Authorization', `Bearer ${token}`))
+        .status,
+    ).toBe(200);
+    expect(
+      (await request(t.http).get('/api/v1/admin/jobs').set('Authorization', `Bearer ${token}`))
+        .status,
+    ).toBe(403);
     const bad = await npmScript(db, ['token', '--', '--sub', 'x', '--role', 'superuser'], env);
     expect(bad.code).not.toBe(0);
   });

@@ -20,11 +20,21 @@ describe('smoke', () => {
     const res = await request(t.http)
       .post('/api/v1/trends/observations')
       .set(bearer(['ingest']))
-      .send({ observations: [{ platform: 'x', trendKey: 'Hello', observedAt: now.toISOString(), mentions: 5 }] });
+      .send({
+        observations: [
+          { platform: 'x', trendKey: 'Hello', observedAt: now.toISOString(), mentions: 5 },
+        ],
+      });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({ accepted: 1, duplicates: 0 });
-    const top = await request(t.http).get('/api/v1/trends/top?window=1h').set(bearer(['analyst']));
+    const top = await request(t.http)
+      .get('/api/v1/trends/top?window=1h')
+      .set(bearer(['analyst']));
     expect(top.status).toBe(200);
-    expect(top.body.items[0]).toMatchObject({ trendKey: 'hello', displayName: 'Hello', mentions: 5 });
+    expect(top.body.items[0]).toMatchObject({
+      trendKey: 'hello',
+      displayName: 'Hello',
+      mentions: 5,
+    });
   });
 });

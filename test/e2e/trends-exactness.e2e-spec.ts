@@ -19,7 +19,13 @@ import { bearer } from '../support/tokens';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const WINDOW_MS: Record<string, number> = { '15m': 900_000, '1h': HOUR, '6h': 6 * HOUR, '24h': DAY, '7d': 7 * DAY };
+const WINDOW_MS: Record<string, number> = {
+  '15m': 900_000,
+  '1h': HOUR,
+  '6h': 6 * HOUR,
+  '24h': DAY,
+  '7d': 7 * DAY,
+};
 
 /**
  * Every answer of top, series and search equals an in-test computation over the same random
@@ -36,7 +42,12 @@ describe('trend queries are exact', () => {
     db = await createTestDatabase('exact');
     t = await startTestApp(db);
     const random = seeded(20261122);
-    const fresh = randomObservations(3000, random, new Date(now.getTime() - 9 * DAY), new Date(now.getTime() - 1000));
+    const fresh = randomObservations(
+      3000,
+      random,
+      new Date(now.getTime() - 9 * DAY),
+      new Date(now.getTime() - 1000),
+    );
     // Resend a slice: duplicates across batches must not count twice.
     sent = [...fresh, ...fresh.slice(0, 400)];
     for (let i = 0; i < sent.length; i += 700) {
@@ -59,41 +70,64 @@ describe('trend queries are exact', () => {
     expect(Number(row.n)).toBe(stored.length);
   });
 
-  function expectedTop(from: number, to: number, limit: number, platform?: string, region?: string) {
+  function expectedTop(
+    from: number,
+    to: number,
+    limit: number,
+    platform?: string,
+    region?: string,
+  ) {
     const current = groupByKey(inRange(stored, from, to, platform, region));
     const previous = groupByKey(inRange(stored, from - (to - from), from, platform, region));
     return [...current.entries()]
-      .map(([key, rows]) => ({ key, ...totals(rows), previous: totals(previous.get(key) ?? []).mentions }))
+      .map(([key, rows]) => ({
+        key,
+        ...totals(rows),
+        previous: totals(previous.get(key) ?? []).mentions,
+      }))
       .sort((a, b) => b.mentions - a.mentions || byteOrder(a.key, b.key))
       .slice(0, limit);
   }
 
   const ceilHour = (ms: number) => Math.ceil(ms / HOUR) * HOUR;
-  const cases: { window: string; at?: Date; platform?: string; region?: string; limit: number }[] = [
-    { window: '24h', limit: 20 },
-    { window: '1h', limit: 5 },
-    { window: '6h', at: new Date(now.getTime() - 2 * DAY - 1234567), limit: 10 },
-    { window: '7d', limit: 100, platform: 'tiktok' },
-    { window: '7d', at: new Date(now.getTime() - 31 * 60_000), limit: 8, region: 'US' },
-    { window: '24h', platform: 'reddit', region: 'GLOBAL', limit: 3 },
-    { window: '15m', at: new Date(now.getTime() - 3 * HOUR), limit: 20 },
-  ];
+  const cases: { window: string; at?: Date; platform?: string; region?: string; limit: number }[] =
+    [
+      { window: '24h', limit: 20 },
+      { window: '1h', limit: 5 },
+      { window: '6h', at: new Date(now.getTime() - 2 * DAY - 1234567), limit: 10 },
+      { window: '7d', limit: 100, platform: 'tiktok' },
+      { window: '7d', at: new Date(now.getTime() - 31 * 60_000), limit: 8, region: 'US' },
+      { window: '24h', platform: 'reddit', region: 'GLOBAL', limit: 3 },
+      { window: '15m', at: new Date(now.getTime() - 3 * HOUR), limit: 20 },
+    ];
 
   it.each(cases)('top window=$window platform=$platform region=$region', async (c) => {
     const query: Record<string, string | number> = { window: c.window, limit: c.limit };
     if (c.at) query.at = c.at.toISOString();
     if (c.platform) query.platform = c.platform;
     if (c.region) query.region = c.region;
-    const res = await request(t.http).get('/api/v1/trends/top').query(query).set(bearer(['analyst']));
+    const res = await request(t.http)
+      .get('/api/v1/trends/top')
+      .query(query)
+      .set(bearer(['analyst']));
     expect(res.status).toBe(200);
 
     const to =
-      c.window === '15m' ? (c.at ?? now).getTime() : c.at ? ceilHour(c.at.getTime()) : Math.floor(Date.now() / HOUR) * HOUR + HOUR;
+      c.window === '15m'
+        ? (c.at ?? now).getTime()
+        : c.at
+          ? ceilHour(c.at.getTime())
+          : Math.floor(Date.now() / HOUR) * HOUR + HOUR;
     const from = to - WINDOW_MS[c.window];
-    expect(res.body.window).toEqual({ from: new Date(from).toISOString(), to: new Date(to).toISOString() });
+    expect(res.body.window).toEqual({
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+    });
     const expected = expectedTop(from, to, c.limit, c.platform, c.region);
     expect(expected.length).toBeGreaterThan(0);
-    expect(res.body.items.map((i: { trendKey: string }) => i.trendKey)).toEqual(expected.map((e) => e.key));
+    expect(res.body.items.map((i: { trendKey: string }) => i.trendKey)).toEqual(
+      expected.map((e) => e.key),
+    );
     res.body.items.forEach((item: Record<string, number | string | null>, i: number) => {
       const e = expected[i];
       expect(item).toMatchObject({
@@ -105,7 +139,10 @@ describe('trend queries are exact', () => {
         previousMentions: e.previous,
       });
       expectClose(item.sentiment as number | null, e.sentiment);
-      expectClose(item.growth as number | null, e.previous > 0 ? (e.mentions - e.previous) / e.previous : null);
+      expectClose(
+        item.growth as number | null,
+        e.previous > 0 ? (e.mentions - e.previous) / e.previous : null,
+      );
     });
   });
 
@@ -123,7 +160,11 @@ describe('trend queries are exact', () => {
     const to = new Date(Math.ceil(Date.now() / step) * step);
     const from = new Date(to.getTime() - span);
     for (const platform of [undefined, 'twitter']) {
-      const query: Record<string, string> = { interval, from: from.toISOString(), to: to.toISOString() };
+      const query: Record<string, string> = {
+        interval,
+        from: from.toISOString(),
+        to: to.toISOString(),
+      };
       if (platform) query.platform = platform;
       const res = await request(t.http)
         .get(`/api/v1/trends/${encodeURIComponent(key)}/series`)
@@ -132,13 +173,27 @@ describe('trend queries are exact', () => {
       expect(res.status).toBe(200);
       expect(res.body.trendKey).toBe(key);
       expect(res.body.points).toHaveLength(span / step);
-      const mine = inRange(stored, from.getTime(), to.getTime(), platform).filter((r) => r.key === key);
-      res.body.points.forEach((p: { bucket: string; mentions: number; engagement: number; samples: number; sentiment: number | null }) => {
-        const start = new Date(p.bucket).getTime();
-        const expected = totals(mine.filter((r) => r.at >= start && r.at < start + step));
-        expect(p).toMatchObject({ mentions: expected.mentions, engagement: expected.engagement, samples: expected.samples });
-        expectClose(p.sentiment, expected.sentiment);
-      });
+      const mine = inRange(stored, from.getTime(), to.getTime(), platform).filter(
+        (r) => r.key === key,
+      );
+      res.body.points.forEach(
+        (p: {
+          bucket: string;
+          mentions: number;
+          engagement: number;
+          samples: number;
+          sentiment: number | null;
+        }) => {
+          const start = new Date(p.bucket).getTime();
+          const expected = totals(mine.filter((r) => r.at >= start && r.at < start + step));
+          expect(p).toMatchObject({
+            mentions: expected.mentions,
+            engagement: expected.engagement,
+            samples: expected.samples,
+          });
+          expectClose(p.sentiment, expected.sentiment);
+        },
+      );
       // non-trivial: the data actually lands in these buckets
       expect(res.body.points.some((p: { mentions: number }) => p.mentions > 0)).toBe(true);
     }
@@ -153,7 +208,10 @@ describe('trend queries are exact', () => {
   });
 
   it.each(['a', 'caf', 'WORLD', '東京'])('search q=%s', async (q) => {
-    const res = await request(t.http).get('/api/v1/trends/search').query({ q, limit: 50 }).set(bearer(['analyst']));
+    const res = await request(t.http)
+      .get('/api/v1/trends/search')
+      .query({ q, limit: 50 })
+      .set(bearer(['analyst']));
     expect(res.status).toBe(200);
     const prefix = normalizeKey(q);
     const windowEnd = Math.floor(Date.now() / HOUR) * HOUR + HOUR;
@@ -162,8 +220,12 @@ describe('trend queries are exact', () => {
       .map((key) => ({
         trendKey: key,
         displayName: displayNameOf(stored, key),
-        lastSeen: new Date(Math.max(...stored.filter((r) => r.key === key).map((r) => r.at))).toISOString(),
-        mentions24h: totals(inRange(stored, windowEnd - DAY, windowEnd).filter((r) => r.key === key)).mentions,
+        lastSeen: new Date(
+          Math.max(...stored.filter((r) => r.key === key).map((r) => r.at)),
+        ).toISOString(),
+        mentions24h: totals(
+          inRange(stored, windowEnd - DAY, windowEnd).filter((r) => r.key === key),
+        ).mentions,
       }))
       .sort((a, b) => b.mentions24h - a.mentions24h || byteOrder(a.trendKey, b.trendKey));
     expect(expected.length).toBeGreaterThan(0);

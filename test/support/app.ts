@@ -20,7 +20,10 @@ export interface TestApp {
  * The real application, as main.ts builds it, on a test database: migrations run, schedules
  * off, no demo data, in-process cache unless the test passes REDIS_* variables.
  */
-export async function startTestApp(database: TestDatabase, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  database: TestDatabase,
+  env: Record<string, string> = {},
+): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'trend-test-data-'));
   const config = loadConfig({
     NODE_ENV: 'test',

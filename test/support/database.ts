@@ -54,6 +54,8 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
       }
     },
     drop: () =>
-      onAdmin(server, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+      onAdmin(server, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(
+        () => undefined,
+      ),
   };
 }

@@ -26,14 +26,36 @@ export function seeded(seed: number): () => number {
 
 // Raw spellings; several normalize to the same key (case, spaces, full-width forms).
 const RAW_KEYS = [
-  'World Cup', ' world cup', 'WORLD CUP ', 'Ｗｏｒｌｄ Ｃｕｐ', 'Taylor Swift', 'taylor swift',
-  'Eclipse', 'eclipse 2026', 'Ünïcödé Trend', '東京オリンピック', 'fiesta 🎉', 'Straße', 'café au lait',
-  'Café au lait', 'Zebra', 'apple', 'Apple Event', 'ai art', 'AI Art', 'ai',
+  'World Cup',
+  ' world cup',
+  'WORLD CUP ',
+  'Ｗｏｒｌｄ Ｃｕｐ',
+  'Taylor Swift',
+  'taylor swift',
+  'Eclipse',
+  'eclipse 2026',
+  'Ünïcödé Trend',
+  '東京オリンピック',
+  'fiesta 🎉',
+  'Straße',
+  'café au lait',
+  'Café au lait',
+  'Zebra',
+  'apple',
+  'Apple Event',
+  'ai art',
+  'AI Art',
+  'ai',
 ];
 const PLATFORMS = ['twitter', 'tiktok', 'reddit'];
 const REGIONS = [undefined, 'us', 'GB', 'DE', 'GLOBAL'];
 
-export function randomObservations(count: number, random: () => number, from: Date, to: Date): GeneratedObservation[] {
+export function randomObservations(
+  count: number,
+  random: () => number,
+  from: Date,
+  to: Date,
+): GeneratedObservation[] {
   const span = to.getTime() - from.getTime();
   const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)];
   return Array.from({ length: count }, () => {
@@ -82,7 +104,8 @@ export function storedRows(sent: GeneratedObservation[]): StoredObservation[] {
       mentions: o.mentions,
       engagement: o.engagement ?? 0,
       // stored as PostgreSQL real (float4)
-      sentiment: o.sentiment === undefined || o.sentiment === null ? null : Math.fround(o.sentiment),
+      sentiment:
+        o.sentiment === undefined || o.sentiment === null ? null : Math.fround(o.sentiment),
     };
     const id = `${row.platform}|${row.region}|${row.key}|${row.at}`;
     if (!seen.has(id)) seen.set(id, row);
@@ -112,10 +135,21 @@ export function totals(rows: StoredObservation[]): Totals {
       withSentiment += r.mentions;
     }
   }
-  return { mentions, engagement, samples: rows.length, sentiment: withSentiment > 0 ? weighted / withSentiment : null };
+  return {
+    mentions,
+    engagement,
+    samples: rows.length,
+    sentiment: withSentiment > 0 ? weighted / withSentiment : null,
+  };
 }
 
-export function inRange(rows: StoredObservation[], from: number, to: number, platform?: string, region?: string) {
+export function inRange(
+  rows: StoredObservation[],
+  from: number,
+  to: number,
+  platform?: string,
+  region?: string,
+) {
   return rows.filter(
     (r) =>
       r.at >= from &&

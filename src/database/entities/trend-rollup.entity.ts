@@ -31,7 +31,11 @@ export class TrendRollupHourly extends TrendRollup {
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'pk_trend_rollups_hourly' })
   region: string;
 
-  @PrimaryColumn({ name: 'trend_key', type: 'text', primaryKeyConstraintName: 'pk_trend_rollups_hourly' })
+  @PrimaryColumn({
+    name: 'trend_key',
+    type: 'text',
+    primaryKeyConstraintName: 'pk_trend_rollups_hourly',
+  })
   trendKey: string;
 }
 
@@ -48,6 +52,10 @@ export class TrendRollupDaily extends TrendRollup {
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'pk_trend_rollups_daily' })
   region: string;
 
-  @PrimaryColumn({ name: 'trend_key', type: 'text', primaryKeyConstraintName: 'pk_trend_rollups_daily' })
+  @PrimaryColumn({
+    name: 'trend_key',
+    type: 'text',
+    primaryKeyConstraintName: 'pk_trend_rollups_daily',
+  })
   trendKey: string;
 }

@@ -37,12 +37,10 @@ export class CreateSchema1795305600000 implements MigrationInterface {
       `CREATE INDEX idx_trend_observations_time_brin ON trend_observations USING brin (observed_at)`,
     );
 
-    for (const [table, period] of [
-      ['trend_rollups_hourly', 'monthly'],
-      ['trend_rollups_daily', 'yearly'],
-    ]) {
-      // ${period} partitions on bucket; sums are exact integers, sentiment kept as the
-      // mention-weighted sum and the mentions that carried a sentiment.
+    // Hourly rollups are partitioned monthly, daily rollups yearly (see partitions.ts). Sums are
+    // exact integers; sentiment is kept as the mention-weighted sum and the mentions that
+    // carried a sentiment, so averages over any set of buckets stay exact.
+    for (const table of ['trend_rollups_hourly', 'trend_rollups_daily']) {
       await queryRunner.query(`
         CREATE TABLE ${table} (
           bucket timestamptz NOT NULL,

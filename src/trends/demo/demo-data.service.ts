@@ -41,7 +41,9 @@ export class DemoDataService {
       }
     }
     if (batch.length) accepted += (await this.ingest.ingestRows(batch)).accepted;
-    this.logger.log(`loaded ${accepted} demo observations (${days} days) in ${Date.now() - started} ms`);
+    this.logger.log(
+      `loaded ${accepted} demo observations (${days} days) in ${Date.now() - started} ms`,
+    );
     return accepted;
   }
 }

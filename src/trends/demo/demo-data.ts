@@ -16,11 +16,36 @@ export interface DemoOptions {
 const PLATFORMS = ['twitter', 'tiktok', 'instagram', 'reddit', 'youtube'];
 const REGIONS = ['GLOBAL', 'US', 'GB', 'DE', 'BR', 'IN', 'JP'];
 const WORDS = [
-  'world cup', 'taylor swift', 'election night', 'black friday', 'new iphone', 'climate summit',
-  'champions league', 'oscars', 'bitcoin', 'ai art', 'marathon', 'eclipse', 'space launch',
-  'fashion week', 'grammys', 'super bowl', 'earnings', 'heatwave', 'film festival', 'esports final',
-  'product recall', 'viral dance', 'cooking hack', 'royal wedding', 'transfer window', 'album drop',
-  'storm warning', 'startup ipo', 'game release', 'tennis open',
+  'world cup',
+  'taylor swift',
+  'election night',
+  'black friday',
+  'new iphone',
+  'climate summit',
+  'champions league',
+  'oscars',
+  'bitcoin',
+  'ai art',
+  'marathon',
+  'eclipse',
+  'space launch',
+  'fashion week',
+  'grammys',
+  'super bowl',
+  'earnings',
+  'heatwave',
+  'film festival',
+  'esports final',
+  'product recall',
+  'viral dance',
+  'cooking hack',
+  'royal wedding',
+  'transfer window',
+  'album drop',
+  'storm warning',
+  'startup ipo',
+  'game release',
+  'tennis open',
 ];
 const SUFFIXES = ['', ' 2026', ' live', ' news', ' highlights', ' reaction', ' memes', ' leak'];
 
@@ -44,7 +69,9 @@ export function* demoObservations(options: DemoOptions): Generator<ObservationRo
   const start = end - options.days * DAY;
 
   for (let rank = 1; rank <= trends; rank++) {
-    const name = WORDS[(rank - 1) % WORDS.length] + SUFFIXES[Math.floor((rank - 1) / WORDS.length) % SUFFIXES.length];
+    const name =
+      WORDS[(rank - 1) % WORDS.length] +
+      SUFFIXES[Math.floor((rank - 1) / WORDS.length) % SUFFIXES.length];
     const displayName = name.replace(/\b\w/g, (c) => c.toUpperCase());
     const popularity = 5000 / Math.pow(rank, 1.1);
     const platformCount = Math.max(1, Math.round(PLATFORMS.length * Math.pow(1 / rank, 0.3)));
@@ -58,8 +85,13 @@ export function* demoObservations(options: DemoOptions): Generator<ObservationRo
         for (let t = start; t < end; t += step) {
           const hourOfDay = new Date(t).getUTCHours();
           const diurnal = 0.55 + 0.45 * Math.sin(((hourOfDay - 8) / 24) * 2 * Math.PI);
-          const burst = burstAt && Math.abs(t - burstAt) < 6 * HOUR ? 8 * (1 - Math.abs(t - burstAt) / (6 * HOUR)) : 0;
-          const mentions = Math.round(popularity * share * diurnal * (1 + burst) * (0.7 + random() * 0.6));
+          const burst =
+            burstAt && Math.abs(t - burstAt) < 6 * HOUR
+              ? 8 * (1 - Math.abs(t - burstAt) / (6 * HOUR))
+              : 0;
+          const mentions = Math.round(
+            popularity * share * diurnal * (1 + burst) * (0.7 + random() * 0.6),
+          );
           if (mentions === 0 && random() < 0.5) continue;
           const iso = new Date(t).toISOString();
           yield {
@@ -71,7 +103,10 @@ export function* demoObservations(options: DemoOptions): Generator<ObservationRo
             observedAtMicros: t * 1000,
             mentions,
             engagement: Math.round(mentions * (2 + random() * 8)),
-            sentiment: random() < 0.1 ? null : Math.max(-1, Math.min(1, sentimentBias + (random() - 0.5) * 0.6)),
+            sentiment:
+              random() < 0.1
+                ? null
+                : Math.max(-1, Math.min(1, sentimentBias + (random() - 0.5) * 0.6)),
             sourceId: null,
             metadata: null,
           };

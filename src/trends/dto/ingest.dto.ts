@@ -5,7 +5,10 @@ export class ObservationDto {
   @ApiProperty({ example: 'twitter', pattern: '^[a-z0-9_-]{1,32}$' })
   platform: string;
 
-  @ApiProperty({ example: 'Taylor Swift', description: 'Stored trimmed, NFKC, lower-cased (1..200 chars)' })
+  @ApiProperty({
+    example: 'Taylor Swift',
+    description: 'Stored trimmed, NFKC, lower-cased (1..200 chars)',
+  })
   trendKey: string;
 
   @ApiPropertyOptional({ description: 'Default: the raw key' })
@@ -29,7 +32,11 @@ export class ObservationDto {
   @ApiPropertyOptional({ maxLength: 200 })
   sourceId?: string;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: '<= 4 KiB as JSON' })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: '<= 4 KiB as JSON',
+  })
   metadata?: Record<string, unknown>;
 }
 

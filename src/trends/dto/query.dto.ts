@@ -1,19 +1,36 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
 import { WINDOW_NAMES } from '../../common/time-window';
 import { REGIONS } from '../regions';
 
-const upper = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toUpperCase() : value);
+const upper = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.trim().toUpperCase() : value;
 
 /** Filters shared by trend and analytics queries. */
 export class ScopeQueryDto {
-  @ApiPropertyOptional({ description: 'Platform slug; omitted = all platforms summed', example: 'twitter' })
+  @ApiPropertyOptional({
+    description: 'Platform slug; omitted = all platforms summed',
+    example: 'twitter',
+  })
   @IsOptional()
   @Matches(/^[a-z0-9_-]{1,32}$/, { message: 'platform must match ^[a-z0-9_-]{1,32}$' })
   platform?: string;
 
-  @ApiPropertyOptional({ description: 'ISO 3166-1 alpha-2 or GLOBAL; omitted = all regions', example: 'US' })
+  @ApiPropertyOptional({
+    description: 'ISO 3166-1 alpha-2 or GLOBAL; omitted = all regions',
+    example: 'US',
+  })
   @IsOptional()
   @Transform(upper)
   @IsIn([...REGIONS], { message: 'region must be an ISO 3166-1 alpha-2 code or GLOBAL' })
@@ -52,12 +69,16 @@ export class SeriesQueryDto extends ScopeQueryDto {
   @IsIn(['minute', 'hour', 'day'], { message: 'interval must be one of minute, hour, day' })
   interval: 'minute' | 'hour' | 'day' = 'hour';
 
-  @ApiPropertyOptional({ description: 'Start (ISO 8601), floored to the interval; default to − 24 buckets-worth' })
+  @ApiPropertyOptional({
+    description: 'Start (ISO 8601), floored to the interval; default to − 24 buckets-worth',
+  })
   @IsOptional()
   @IsISO8601(ISO, { message: 'from must be an ISO 8601 timestamp' })
   from?: string;
 
-  @ApiPropertyOptional({ description: 'End, exclusive (ISO 8601), rounded up to the interval; default now' })
+  @ApiPropertyOptional({
+    description: 'End, exclusive (ISO 8601), rounded up to the interval; default now',
+  })
   @IsOptional()
   @IsISO8601(ISO, { message: 'to must be an ISO 8601 timestamp' })
   to?: string;
