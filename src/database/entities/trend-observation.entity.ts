@@ -2,8 +2,7 @@ import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, Unique } 
 
 /** A raw observation; partitioned monthly on observed_at (see the CreateSchema migration). */
 @Entity('trend_observations')
-@Unique('uq_trend_observations_dedup', ['platform', 'region', 'trendKey', 'observedAt'])
-@Index('idx_trend_observations_key_time', ['trendKey', 'observedAt'])
+@Unique('uq_trend_observations_dedup', ['trendKey', 'platform', 'region', 'observedAt'])
 @Index('idx_trend_observations_time_brin', { synchronize: false })
 export class TrendObservation {
   @PrimaryGeneratedColumn('identity', {

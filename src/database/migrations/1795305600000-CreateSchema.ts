@@ -25,13 +25,11 @@ export class CreateSchema1795305600000 implements MigrationInterface {
         metadata jsonb,
         ingested_at timestamptz NOT NULL DEFAULT now(),
         CONSTRAINT pk_trend_observations PRIMARY KEY (id, observed_at),
-        CONSTRAINT uq_trend_observations_dedup UNIQUE (platform, region, trend_key, observed_at)
+        -- Leading trend_key: the dedup index also serves per-trend lookups (minute series).
+        CONSTRAINT uq_trend_observations_dedup UNIQUE (trend_key, platform, region, observed_at)
       ) PARTITION BY RANGE (observed_at)`);
     await queryRunner.query(
       `CREATE TABLE trend_observations_default PARTITION OF trend_observations DEFAULT`,
-    );
-    await queryRunner.query(
-      `CREATE INDEX idx_trend_observations_key_time ON trend_observations (trend_key, observed_at)`,
     );
     await queryRunner.query(
       `CREATE INDEX idx_trend_observations_time_brin ON trend_observations USING brin (observed_at)`,
