@@ -19,7 +19,7 @@ const SERIALIZATION = '40001';
  * transaction: a batch and its rollups commit together or not at all. Rollup rows are upserted
  * in key order so concurrent batches lock them in the same order.
  */
-const INGEST_SQL = `
+export const INGEST_SQL = `
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
                        $6::bigint[], $7::bigint[], $8::real[], $9::text[], $10::jsonb[])
@@ -89,6 +89,11 @@ catalog AS (
       THEN excluded.display_name ELSE c.display_name END,
     first_seen_at = least(c.first_seen_at, excluded.first_seen_at),
     last_seen_at = greatest(c.last_seen_at, excluded.last_seen_at)
+  -- write a new row version only when something changes (most batches repeat known keys)
+  WHERE excluded.last_seen_at > c.last_seen_at
+     OR excluded.first_seen_at < c.first_seen_at
+     OR (excluded.last_seen_at = c.last_seen_at
+         AND excluded.display_name COLLATE "C" > c.display_name COLLATE "C")
 )
 SELECT platform, to_char(date_trunc('day', observed_at, 'UTC'), 'YYYY-MM-DD') AS day,
        count(*)::int AS accepted

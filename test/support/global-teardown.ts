@@ -1,3 +1,9 @@
+import { rmSync } from 'node:fs';
+
+/** Stops and removes the embedded server global-setup.ts started, if any. */
 export default function globalTeardown(): void {
-  (globalThis as { embeddedTestServer?: { stop(): void } }).embeddedTestServer?.stop();
+  const server = (globalThis as { embeddedTestServer?: { stop(): void; dir: string } }).embeddedTestServer;
+  if (!server) return;
+  server.stop();
+  rmSync(server.dir, { recursive: true, force: true });
 }
