@@ -114,4 +114,19 @@ describe('schema, migrations and CLIs', () => {
     const bad = await npmScript(db, ['token', '--', '--sub', 'x', '--role', 'superuser'], env);
     expect(bad.code).not.toBe(0);
   });
+
+  it('npm run db:seed loads the demo data set through the ingest path', async () => {
+    const { code, stdout } = await npmScript(db, ['db:seed', '--', '--days', '1']);
+    expect(code).toBe(0);
+    const loaded = Number(/loaded (\d+) observations/.exec(stdout)?.[1]);
+    const [raw] = await db.query<{ n: string; m: string }>(
+      `SELECT count(*) AS n, sum(mentions) AS m FROM trend_observations`,
+    );
+    const [daily] = await db.query<{ m: string }>('SELECT sum(mentions) AS m FROM trend_rollups_daily');
+    expect(loaded).toBeGreaterThan(1000);
+    expect(Number(raw.n)).toBe(loaded);
+    expect(daily.m).toBe(raw.m);
+    const platforms = await db.query('SELECT DISTINCT platform FROM trend_observations');
+    expect(platforms.length).toBeGreaterThanOrEqual(3);
+  });
 });
