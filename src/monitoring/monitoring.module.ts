@@ -1,12 +1,41 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { TrendsModule } from '../trends/trends.module';
 import { DatabaseHealthIndicator } from './health/database.health';
+import { DiskHealthIndicator } from './health/disk.health';
 import { HealthController } from './health/health.controller';
+import { HeapHealthIndicator } from './health/heap.health';
 import { LifecycleHealthIndicator } from './health/lifecycle.health';
+import { RedisHealthIndicator } from './health/redis.health';
+import { HttpMetrics } from './metrics/http-metrics';
+import { IngestMetrics } from './metrics/ingest-metrics';
+import { MetricsCollector } from './metrics/metrics-collector.service';
+import { MetricsListener } from './metrics/metrics-listener.service';
+import { MetricsController } from './metrics/metrics.controller';
+import { MonitoringRepository } from './monitoring.repository';
+import { MonitoringController } from './status/monitoring.controller';
+import { MonitoringStatusService } from './status/monitoring-status.service';
 
+/**
+ * Health probes and report, the Prometheus endpoints (and the optional METRICS_PORT listener),
+ * the request-duration hook, ingest counters and the admin views under /monitoring.
+ * MetricsService itself lives in the global MetricsModule so every module can update it.
+ */
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false })],
-  controllers: [HealthController],
-  providers: [DatabaseHealthIndicator, LifecycleHealthIndicator],
+  imports: [TerminusModule.forRoot({ logger: false }), TrendsModule],
+  controllers: [HealthController, MetricsController, MonitoringController],
+  providers: [
+    DatabaseHealthIndicator,
+    LifecycleHealthIndicator,
+    RedisHealthIndicator,
+    DiskHealthIndicator,
+    HeapHealthIndicator,
+    HttpMetrics,
+    IngestMetrics,
+    MetricsCollector,
+    MetricsListener,
+    MonitoringRepository,
+    MonitoringStatusService,
+  ],
 })
 export class MonitoringModule {}

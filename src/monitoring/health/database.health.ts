@@ -21,7 +21,11 @@ export class DatabaseHealthIndicator {
     if (!this.dataSource.isInitialized) return indicator.down({ message: 'not connected yet' });
     const started = performance.now();
     try {
-      await withTimeout(this.dataSource.query('SELECT 1'), PING_TIMEOUT_MS, `no answer within ${PING_TIMEOUT_MS} ms`);
+      await withTimeout(
+        this.dataSource.query('SELECT 1'),
+        PING_TIMEOUT_MS,
+        `no answer within ${PING_TIMEOUT_MS} ms`,
+      );
     } catch (error) {
       return indicator.down({ message: (error as Error).message });
     }
@@ -29,6 +33,9 @@ export class DatabaseHealthIndicator {
     if (requireMigrations && !this.database.migrationsApplied) {
       return indicator.down({ latencyMs, message: 'migrations pending' });
     }
-    return indicator.up({ latencyMs, migrations: this.database.migrationsApplied ? 'applied' : 'pending' });
+    return indicator.up({
+      latencyMs,
+      migrations: this.database.migrationsApplied ? 'applied' : 'pending',
+    });
   }
 }

@@ -37,7 +37,7 @@ export class HttpMetrics implements OnModuleInit {
 
   /** Open sockets of the HTTP server (keep-alive included). */
   openConnections(): Promise<number> {
-    const server = this.adapterHost.httpAdapter.getHttpServer() as
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as
       { getConnections?: (cb: (error: Error | null, count: number) => void) => void } | undefined;
     return new Promise((resolve) => {
       if (!server?.getConnections) return resolve(0);

@@ -1,0 +1,181 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import {
+  PARTITIONED_TABLES,
+  addPeriods,
+  defaultPartitionName,
+  partitionName,
+  periodStart,
+  quoteIdent,
+} from '../database/partitions';
+
+/** Counting rows of a DEFAULT partition stops here: the alert only needs "some", not "how many". */
+export const DEFAULT_ROWS_CAP = 100_000;
+
+export interface PartitionInfo {
+  name: string;
+  bound: string;
+  estimatedRows: number;
+}
+
+export interface PartitionStats {
+  table: string;
+  /** Partitions excluding DEFAULT. */
+  count: number;
+  /** Consecutive partitions that exist after the current period. */
+  premadeAhead: number;
+  /** Rows in the DEFAULT partition, counted up to DEFAULT_ROWS_CAP. */
+  defaultRows: number;
+  partitions: PartitionInfo[];
+}
+
+export interface JobRunSummary {
+  job: string;
+  status: string;
+  trigger: string;
+  startedAt: Date;
+  finishedAt: Date | null;
+  error: string | null;
+}
+
+export interface PlatformActivity {
+  platform: string;
+  lastObservedAt: Date | null;
+  lastIngestedAt: Date | null;
+  lastHourObservations: number;
+  lastHourMentions: number;
+  avgArrivalDelaySeconds: number | null;
+}
+
+/**
+ * The monitoring module's SQL: catalog lookups (pg_inherits, pg_class) and small bounded reads.
+ * Every method runs in its own transaction under a local statement_timeout, so a slow or
+ * locked database makes a scrape or a status call fail fast instead of piling up.
+ */
+@Injectable()
+export class MonitoringRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  private bounded<T>(timeoutMs: number, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT set_config('statement_timeout', $1, true)`, [String(timeoutMs)]);
+      return work(manager);
+    });
+  }
+
+  partitionStats(now: Date, timeoutMs: number): Promise<PartitionStats[]> {
+    return this.bounded(timeoutMs, async (manager) => {
+      const rows = (await manager.query(
+        `SELECT parent.relname AS "table", child.relname AS name,
+                pg_get_expr(child.relpartbound, child.oid) AS bound,
+                greatest(child.reltuples, 0)::float8 AS "estimatedRows"
+           FROM pg_inherits i
+           JOIN pg_class parent ON parent.oid = i.inhparent
+           JOIN pg_class child ON child.oid = i.inhrelid
+           JOIN pg_namespace ns ON ns.oid = parent.relnamespace
+          WHERE ns.nspname = current_schema() AND parent.relname = ANY($1)
+          ORDER BY child.relname`,
+        [PARTITIONED_TABLES.map((spec) => spec.table)],
+      )) as (PartitionInfo & { table: string })[];
+
+      const stats: PartitionStats[] = [];
+      for (const spec of PARTITIONED_TABLES) {
+        const defaultName = defaultPartitionName(spec.table);
+        const own = rows.filter((row) => row.table === spec.table);
+        const names = new Set(own.map((row) => row.name));
+        let premadeAhead = 0;
+        const current = periodStart(now, spec.period);
+        while (
+          names.has(
+            partitionName(
+              spec.table,
+              spec.period,
+              addPeriods(current, spec.period, premadeAhead + 1),
+            ),
+          )
+        ) {
+          premadeAhead++;
+        }
+        let defaultRows = 0;
+        if (names.has(defaultName)) {
+          const counted = (await manager.query(
+            `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${quoteIdent(defaultName)} LIMIT ${DEFAULT_ROWS_CAP}) capped`,
+          )) as { n: number }[];
+          defaultRows = counted[0].n;
+        }
+        stats.push({
+          table: spec.table,
+          count: own.filter((row) => row.name !== defaultName).length,
+          premadeAhead,
+          defaultRows,
+          partitions: own.map(({ name, bound, estimatedRows }) => ({ name, bound, estimatedRows })),
+        });
+      }
+      return stats;
+    });
+  }
+
+  serverInfo(
+    timeoutMs: number,
+  ): Promise<{ serverVersion: string; database: string; sizeBytes: number }> {
+    return this.bounded(timeoutMs, async (manager) => {
+      const rows = (await manager.query(
+        `SELECT current_setting('server_version') AS "serverVersion", current_database() AS database,
+                pg_database_size(current_database())::float8 AS "sizeBytes"`,
+      )) as { serverVersion: string; database: string; sizeBytes: number }[];
+      return rows[0];
+    });
+  }
+
+  /** The latest run of every job (job_runs is trimmed by retention, and indexed on job, started_at). */
+  lastJobRuns(timeoutMs: number): Promise<JobRunSummary[]> {
+    return this.bounded(
+      timeoutMs,
+      (manager) =>
+        manager.query(
+          `SELECT DISTINCT ON (job) job, status, trigger, started_at AS "startedAt",
+                finished_at AS "finishedAt", error
+           FROM job_runs ORDER BY job, started_at DESC`,
+        ) as Promise<JobRunSummary[]>,
+    );
+  }
+
+  /**
+   * Per platform: the last observation and the last hour's volume. The latest hourly rollup
+   * bucket (30 days back at most) narrows the raw lookup to one hour of one platform.
+   */
+  platformActivity(now: Date, timeoutMs: number): Promise<PlatformActivity[]> {
+    return this.bounded(
+      timeoutMs,
+      (manager) =>
+        manager.query(
+          `WITH latest AS (
+           SELECT platform, max(bucket) AS bucket
+             FROM trend_rollups_hourly
+            WHERE bucket >= $1::timestamptz - interval '30 days' AND bucket <= $1::timestamptz
+            GROUP BY platform),
+         last_hour AS (
+           SELECT platform, count(*)::float8 AS n, sum(mentions)::float8 AS mentions,
+                  avg(extract(epoch FROM ingested_at - observed_at))::float8 AS delay
+             FROM trend_observations
+            WHERE observed_at >= $1::timestamptz - interval '1 hour' AND observed_at < $1::timestamptz
+            GROUP BY platform)
+         SELECT l.platform,
+                edge."lastObservedAt", edge."lastIngestedAt",
+                coalesce(h.n, 0) AS "lastHourObservations",
+                coalesce(h.mentions, 0) AS "lastHourMentions",
+                h.delay AS "avgArrivalDelaySeconds"
+           FROM latest l
+           LEFT JOIN last_hour h ON h.platform = l.platform
+           CROSS JOIN LATERAL (
+             SELECT max(o.observed_at) AS "lastObservedAt", max(o.ingested_at) AS "lastIngestedAt"
+               FROM trend_observations o
+              WHERE o.platform = l.platform AND o.observed_at >= l.bucket
+                AND o.observed_at < l.bucket + interval '1 hour') edge
+          ORDER BY l.platform`,
+          [now.toISOString()],
+        ) as Promise<PlatformActivity[]>,
+    );
+  }
+}

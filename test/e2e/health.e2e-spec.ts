@@ -1,0 +1,176 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { AddressInfo, Socket, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { EmbeddedServer, startEmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { TestApp, startTestApp } from '../support/app';
+import { TestDatabase, createTestDatabase } from '../support/database';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** True once something accepts TCP connections on the port. */
+async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = new Socket();
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+      socket.connect(port, '127.0.0.1');
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listening on ${port}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('health: database outage (own throwaway PostgreSQL)', () => {
+  let baseDir: string;
+  let pg: EmbeddedServer;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    baseDir = mkdtempSync(join(tmpdir(), 'trend-health-pg-'));
+    chmodSync(baseDir, 0o755); // the server runs as the postgres OS user when we are root
+    pg = await startEmbeddedPostgres(baseDir);
+    const target = {
+      env: {
+        DB_HOST: pg.host,
+        DB_PORT: String(pg.port),
+        DB_USER: pg.user,
+        DB_PASSWORD: pg.password,
+        DB_NAME: 'trends_health',
+      },
+    } as Pick<TestDatabase, 'env'> as TestDatabase;
+    t = await startTestApp(target);
+  });
+  afterAll(async () => {
+    await t?.close();
+    pg?.stop();
+    if (baseDir) rmSync(baseDir, { recursive: true, force: true });
+  });
+
+  it('reports every dependency while the database is up', async () => {
+    const ready = await request(t.http).get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.info.database).toMatchObject({ status: 'up', migrations: 'applied' });
+    const report = await request(t.http).get('/health');
+    expect(report.status).toBe(200);
+    expect(report.body.status).toBe('ok');
+    expect(report.body.details).toEqual({
+      database: expect.objectContaining({ status: 'up', latencyMs: expect.any(Number) }),
+      redis: expect.objectContaining({ status: 'up', mode: 'memory' }),
+      backupDisk: expect.objectContaining({ status: 'up', freeBytes: expect.any(Number) }),
+      heap: expect.objectContaining({ status: 'up', usedBytes: expect.any(Number) }),
+    });
+    const mirror = await request(t.http).get('/monitoring/health');
+    expect(mirror.status).toBe(200);
+    expect(Object.keys(mirror.body.details).sort()).toEqual([
+      'backupDisk',
+      'database',
+      'heap',
+      'redis',
+    ]);
+  });
+
+  it('database stopped: ready 503, live 200, /health 503 naming the database', async () => {
+    pg.stop();
+    for (const path of ['/health/ready', '/monitoring/health/ready']) {
+      const ready = await request(t.http).get(path);
+      expect(ready.status).toBe(503);
+      expect(ready.body.error.database.status).toBe('down');
+    }
+    for (const path of ['/health/live', '/monitoring/health/live']) {
+      const live = await request(t.http).get(path);
+      expect(live.status).toBe(200);
+      expect(live.body).toEqual({ status: 'ok' });
+    }
+    const started = Date.now();
+    const report = await request(t.http).get('/health');
+    expect(Date.now() - started).toBeLessThan(5000); // does not hang on the dead database
+    expect(report.status).toBe(503);
+    expect(report.body.status).toBe('error');
+    expect(Object.keys(report.body.error)).toEqual(['database']);
+    expect(report.body.details.database.status).toBe('down');
+    expect(report.body.details.heap.status).toBe('up');
+    // Scrapes still answer while the database is away.
+    const metrics = await request(t.http).get('/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toMatch(/^# TYPE partitions_count untyped$/m);
+  });
+});
+
+describe('health: Redis outage (own throwaway redis-server)', () => {
+  let db: TestDatabase;
+  let redis: ChildProcess;
+  let optional: TestApp;
+  let required: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('health_redis');
+    const port = await freePort();
+    redis = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    await waitForPort(port);
+    const prefix = `test:health:${Math.random().toString(36).slice(2)}:`;
+    const env = { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(port), REDIS_KEY_PREFIX: prefix };
+    optional = await startTestApp(db, env);
+    required = await startTestApp(db, { ...env, REDIS_REQUIRED: 'true' });
+  });
+  afterAll(async () => {
+    await optional?.close();
+    await required?.close();
+    if (redis?.pid && redis.exitCode === null && redis.signalCode === null)
+      process.kill(redis.pid, 'SIGKILL');
+    await db?.drop();
+  });
+
+  it('Redis up: reported up with its latency; ready 200 in both modes', async () => {
+    const report = await request(optional.http).get('/health');
+    expect(report.status).toBe(200);
+    expect(report.body.details.redis).toMatchObject({
+      status: 'up',
+      mode: 'redis',
+      latencyMs: expect.any(Number),
+    });
+    expect((await request(required.http).get('/health/ready')).status).toBe(200);
+    expect((await request(required.http).get('/health/ready')).body.info.redis.status).toBe('up');
+  });
+
+  it('Redis down: /health shows redis down, ready stays 200 unless REDIS_REQUIRED', async () => {
+    const exited = new Promise((resolve) => redis.once('exit', resolve));
+    process.kill(redis.pid!, 'SIGKILL');
+    await exited;
+
+    const report = await request(optional.http).get('/health');
+    expect(report.status).toBe(200);
+    expect(report.body.status).toBe('ok');
+    expect(report.body.error.redis.status).toBe('down');
+    expect(report.body.details.redis.status).toBe('down');
+    expect(report.body.details.database.status).toBe('up');
+    expect((await request(optional.http).get('/health/ready')).status).toBe(200);
+
+    const readyRequired = await request(required.http).get('/health/ready');
+    expect(readyRequired.status).toBe(503);
+    expect(readyRequired.body.error.redis.status).toBe('down');
+    const reportRequired = await request(required.http).get('/health');
+    expect(reportRequired.status).toBe(503);
+    expect(Object.keys(reportRequired.body.error)).toEqual(['redis']);
+  });
+});
