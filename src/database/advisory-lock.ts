@@ -10,6 +10,8 @@ export enum AdvisoryLock {
   IndexMaintenance = 7_250_003,
   Backup = 7_250_004,
   DemoData = 7_250_005,
+  BackupVerify = 7_250_021,
+  BackupRestore = 7_250_022,
 }
 
 /**

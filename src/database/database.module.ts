@@ -45,6 +45,6 @@ class DatabaseTargetModule {}
     }),
   ],
   providers: [DatabaseService],
-  exports: [DatabaseService],
+  exports: [DatabaseService, DatabaseTargetModule],
 })
 export class DatabaseModule {}

@@ -93,6 +93,10 @@ export class Backup {
 
   @Column({ type: 'jsonb', nullable: true })
   manifest: Record<string, unknown> | null;
+
+  /** Outcome of the last verification (migration AddBackupVerification). */
+  @Column({ type: 'jsonb', nullable: true })
+  verification: Record<string, unknown> | null;
 }
 
 @Entity('admin_audit_log')

@@ -1,0 +1,107 @@
+/**
+ * Backups from the command line, through the same service as the API:
+ *   npm run backup -- create [--verify]
+ *   npm run backup -- list [--limit N]
+ *   npm run backup -- verify <id>
+ *   npm run backup -- restore <id> [--target <db>] [--force]
+ *   npm run backup -- rotate
+ * Results are printed as JSON on stdout; exit code 1 on failure, 2 on usage errors.
+ */
+import 'reflect-metadata';
+import { ConsoleLogger, HttpException, INestApplicationContext, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { AppModule } from '../app.module';
+import { loadConfig } from '../config/config';
+import { DatabaseService } from '../database/database.service';
+import { BackupService } from './backup.service';
+
+const USAGE = 'usage: npm run backup -- create [--verify] | list [--limit N] | verify <id> | restore <id> [--target <db>] [--force] | rotate';
+
+/** Nest's console logger writes warnings to stdout; stdout is reserved for the JSON result. */
+class StderrLogger extends ConsoleLogger {
+  protected override printMessages(messages: unknown[], context?: string, logLevel?: LogLevel): void {
+    super.printMessages(messages, context, logLevel, 'stderr');
+  }
+}
+
+function actor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
+
+async function execute(backups: BackupService, command: string, id: string | undefined, values: Record<string, unknown>): Promise<{ output: unknown; ok: boolean }> {
+  switch (command) {
+    case 'create': {
+      const view = await backups.createAndWait(actor(), { verify: values.verify === true, rotate: true });
+      const verified = values.verify !== true || view.verification?.ok === true;
+      return { output: view, ok: view.status === 'succeeded' && verified };
+    }
+    case 'list':
+      return { output: await backups.list(Number(values.limit ?? 100)), ok: true };
+    case 'verify': {
+      const result = await backups.verify(id!, actor(), 'cli');
+      return { output: result, ok: result.ok };
+    }
+    case 'restore': {
+      const target = values.target as string | undefined;
+      return { output: await backups.restore(id!, { targetDatabase: target, force: values.force === true }, actor(), 'cli'), ok: true };
+    }
+    case 'rotate':
+      return { output: await backups.rotate(), ok: true };
+    default:
+      throw new Error(USAGE);
+  }
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      verify: { type: 'boolean' },
+      limit: { type: 'string' },
+      target: { type: 'string' },
+      force: { type: 'boolean' },
+    },
+  });
+  const [command, id] = positionals;
+  const needsId = command === 'verify' || command === 'restore';
+  if (!['create', 'list', 'verify', 'restore', 'rotate'].includes(command ?? '') || (needsId && !id)) {
+    console.error(USAGE);
+    return 2;
+  }
+  // The CLI never runs schedules or loads demo data; it only calls the service.
+  const config = loadConfig({ ...process.env, JOBS_ENABLED: 'false', DEMO_DATA: 'false' });
+  let app: INestApplicationContext | undefined;
+  try {
+    // A full (never listening) app rather than an application context: some providers hook
+    // into the HTTP adapter at init.
+    app = await NestFactory.create(AppModule.register(config), new FastifyAdapter(), {
+      logger: new StderrLogger('backup', { logLevels: ['error', 'warn', 'log'] }),
+    });
+    await app.init();
+    await app.get(DatabaseService).start();
+    const { output, ok } = await execute(app.get(BackupService), command, id, values);
+    process.stdout.write(JSON.stringify(output, null, 2) + '\n');
+    return ok ? 0 : 1;
+  } catch (error) {
+    const message = error instanceof HttpException ? JSON.stringify(error.getResponse()) : (error as Error).message;
+    console.error(`backup ${command} failed: ${message}`);
+    return 1;
+  } finally {
+    await app?.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    console.error(error.message);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,655 @@
+import {
+  ConflictException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  OnApplicationBootstrap,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { badParameter } from '../common/field-errors';
+import { AppConfig } from '../config/config';
+import { APP_CONFIG } from '../config/config.module';
+import { ConnectionTarget, pgClientConfig } from '../database/data-source';
+import { CONNECTION_TARGET } from '../database/database.service';
+import { JobScheduler } from '../jobs/job-scheduler';
+import { JobOutcome, JobFailure, JobsService } from '../jobs/jobs.service';
+import { JobTrigger } from '../jobs/job-names';
+import { MetricsService } from '../monitoring/metrics/metrics.service';
+import { BackupKeyError, ENCRYPTION_PARAMS, decryptStream, encryptStream, parseBackupKey } from './backup-crypto';
+import { HashTap, ensureDir, fsyncAndRename, removeQuietly, sha256File, writeFileAtomic } from './backup-files';
+import { BackupRepository, BackupRow, BackupView, toBackupView } from './backup.repository';
+import {
+  BackupError,
+  PgTool,
+  checkToolAgainstServer,
+  collectStderr,
+  connArgs,
+  pgEnv,
+  quoteIdent,
+  resolvePgTool,
+  runTool,
+  scratchDatabaseName,
+  serverMajor,
+  toolVersion,
+} from './pg-tools';
+import { planRotation } from './rotation';
+
+export type VerifyStep = 'file' | 'checksum' | 'decrypt' | 'list' | 'restore' | 'row_counts';
+
+export interface VerificationResult extends Record<string, unknown> {
+  backupId: string;
+  ok: boolean;
+  checkedAt: string;
+  failedStep: VerifyStep | null;
+  error: string | null;
+  steps: Partial<Record<VerifyStep, 'ok' | 'failed' | 'skipped'>>;
+  archiveEntries?: number;
+  scratchDatabase?: string;
+  tablesCompared?: number;
+  mismatches?: { table: string; expected: number; actual: number | null }[];
+}
+
+export interface RestoreOptions {
+  targetDatabase?: string;
+  force?: boolean;
+}
+
+export interface RestoreResult extends Record<string, unknown> {
+  backupId: string;
+  targetDatabase: string;
+  overLiveDatabase: boolean;
+  durationMs: number;
+  rowCounts: { tablesCompared: number; mismatches: { table: string; expected: number; actual: number | null }[] };
+}
+
+type RowCounts = Record<string, number>;
+
+const DB_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/;
+
+/** Backup ids sort by time and are safe in file and database names: 20261121T020000Z-a1b2c3. */
+export function newBackupId(now = new Date()): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+const errnoType = (error: NodeJS.ErrnoException) =>
+  error.code === 'ENOSPC' || error.code === 'EDQUOT' ? 'disk_full' : 'write_failed';
+
+/**
+ * pg_dump backups (streamed, optionally AES-256-GCM encrypted, checksummed, with a manifest),
+ * verification by a real restore into a scratch database, restore, and GFS rotation. The API,
+ * the cron and the CLI all call these methods; every run goes through the jobs runner.
+ */
+@Injectable()
+export class BackupService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(BackupService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CONNECTION_TARGET) private readonly target: ConnectionTarget,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly backups: BackupRepository,
+    private readonly jobs: JobsService,
+    private readonly scheduler: JobScheduler,
+    private readonly metrics: MetricsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    // A thin cron: the scheduled run is the same backup, followed by verify and rotation.
+    this.scheduler.schedule('backup', this.config.backup.cron, this.config.backup.enabled, async () => {
+      const row = await this.insertRow('cron');
+      return this.perform(row, { verify: this.config.backup.verify, rotate: true });
+    });
+  }
+
+  // ---- queries ---------------------------------------------------------------------------
+
+  async list(limit = 100): Promise<BackupView[]> {
+    return (await this.backups.list(limit)).map(toBackupView);
+  }
+
+  async get(id: string): Promise<BackupView> {
+    return toBackupView(await this.mustGet(id));
+  }
+
+  private async mustGet(id: string): Promise<BackupRow> {
+    const row = /^[A-Za-z0-9_-]{1,64}$/.test(id) ? await this.backups.get(id) : undefined;
+    if (!row) throw new NotFoundException(`backup ${id} not found`);
+    return row;
+  }
+
+  // ---- create ----------------------------------------------------------------------------
+
+  /** API: records the row, answers at once and lets the job run in the background. */
+  async start(actor: string, trigger: JobTrigger = 'api'): Promise<{ id: string }> {
+    const row = await this.insertRow(trigger);
+    await this.audit.record(actor, 'backup.create', row.id, { trigger, file: row.file });
+    void this.runBackupJob(row, { verify: false, rotate: false }).catch((error: Error) =>
+      this.logger.error(`backup ${row.id} could not run: ${error.message}`),
+    );
+    return { id: row.id };
+  }
+
+  /** CLI: the same run, awaited. */
+  async createAndWait(actor: string, options: { verify: boolean; rotate: boolean }): Promise<BackupView> {
+    const row = await this.insertRow('cli');
+    await this.audit.record(actor, 'backup.create', row.id, { trigger: 'cli', file: row.file });
+    await this.runBackupJob(row, options);
+    return this.get(row.id);
+  }
+
+  private async insertRow(trigger: JobTrigger): Promise<BackupRow> {
+    const id = newBackupId();
+    const base = this.target.database.toLowerCase().replace(/[^a-z0-9_-]+/g, '_');
+    const encrypted = this.config.backup.encryptionKey !== undefined;
+    return this.backups.insert(id, `${base}-${id}.dump${encrypted ? '.enc' : ''}`, encrypted, trigger);
+  }
+
+  private async runBackupJob(row: BackupRow, options: { verify: boolean; rotate: boolean }): Promise<JobOutcome<Record<string, unknown>>> {
+    const outcome = await this.jobs.run('backup', row.trigger as JobTrigger, () => this.perform(row, options));
+    if (outcome.status === 'skipped_locked') {
+      await this.backups.fail(row.id, 'skipped: another backup is running (advisory lock held)');
+      this.metrics.errors.inc({ service: 'backup', type: 'locked' });
+    }
+    return outcome;
+  }
+
+  /** The job body: dump, then (optionally) verify and rotate. Throws JobFailure on failure. */
+  private async perform(row: BackupRow, options: { verify: boolean; rotate: boolean }): Promise<Record<string, unknown>> {
+    await this.cleanInterrupted(row.started_at);
+    const started = performance.now();
+    let done: BackupRow;
+    try {
+      done = await this.dump(row);
+    } catch (error) {
+      const type = error instanceof BackupError ? error.type : 'dump_failed';
+      const message = (error as Error).message;
+      this.metrics.errors.inc({ service: 'backup', type });
+      await this.backups.fail(row.id, message);
+      throw new JobFailure(message, { backupId: row.id, type });
+    }
+    const seconds = (performance.now() - started) / 1000;
+    this.metrics.backupDuration.observe(seconds);
+    this.metrics.backupSize.set(Number(done.size_bytes));
+    this.metrics.backupLastSuccess.set(Date.now() / 1000);
+    const details: Record<string, unknown> = {
+      backupId: row.id,
+      file: done.file,
+      sizeBytes: Number(done.size_bytes),
+      sha256: done.sha256,
+      durationMs: Math.round(seconds * 1000),
+    };
+    if (options.rotate) details.rotation = await this.rotate();
+    if (options.verify) {
+      const verification = await this.verifyBackup(done);
+      details.verification = verification;
+      if (!verification.ok) {
+        throw new JobFailure(`backup ${row.id} written but verification failed at ${verification.failedStep}: ${verification.error}`, details);
+      }
+    }
+    return details;
+  }
+
+  /** Rows left running by a crashed process: fail them and remove their partial files. */
+  private async cleanInterrupted(before: Date): Promise<void> {
+    for (const stale of await this.backups.failInterrupted(before)) {
+      await removeQuietly(join(this.config.backup.dir, `${stale.file}.tmp`));
+      this.logger.warn(`backup ${stale.id} was interrupted earlier; marked failed`);
+    }
+  }
+
+  private async dump(row: BackupRow): Promise<BackupRow> {
+    const dir = this.config.backup.dir;
+    const key = this.encryptionKey();
+    const pgDump = resolvePgTool('pg_dump', this.config.backup.pgBinDir);
+    const dumpVersion = await toolVersion(pgDump);
+    const server = await this.serverVersion();
+    checkToolAgainstServer('pg_dump', dumpVersion, server);
+    try {
+      await ensureDir(dir);
+    } catch (error) {
+      throw new BackupError('dir_unwritable', `BACKUP_DIR ${dir} is not usable: ${(error as Error).message}`);
+    }
+
+    const final = join(dir, row.file);
+    const tmp = `${final}.tmp`;
+    const manifestPath = `${final}.manifest.json`;
+    const snapshotClient = new Client(pgClientConfig(this.target));
+    let published = false;
+    try {
+      let out: ReturnType<typeof createWriteStream>;
+      try {
+        // 'wx': never overwrite; owner-only because a backup holds every row.
+        out = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
+        await new Promise<void>((resolve, reject) => out.once('open', () => resolve()).once('error', reject));
+      } catch (error) {
+        throw new BackupError('dir_unwritable', `BACKUP_DIR ${dir} is not writable: ${(error as Error).message}`);
+      }
+
+      // One REPEATABLE READ snapshot shared by pg_dump and our row counts, so the counts are exact.
+      await snapshotClient.connect();
+      await snapshotClient.query('SET statement_timeout = 0');
+      await snapshotClient.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      const [{ snapshot }] = (await snapshotClient.query<{ snapshot: string }>('SELECT pg_export_snapshot() AS snapshot')).rows;
+
+      const child = spawn(
+        pgDump,
+        ['--format=custom', `--snapshot=${snapshot}`, '--lock-wait-timeout=60000', ...connArgs(this.target, this.target.database)],
+        { env: pgEnv(this.target), stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      const stderr = collectStderr(child);
+      const exited = new Promise<number | string>((resolve, reject) => {
+        child.once('error', reject);
+        child.once('close', (code, signal) => resolve(signal ?? code ?? -1));
+      });
+      const plain = new HashTap();
+      const stored = new HashTap();
+      const counting = this.countRows(snapshotClient);
+      try {
+        if (key) await pipeline(child.stdout, plain, encryptStream(key), stored, out);
+        else await pipeline(child.stdout, stored, out);
+      } catch (error) {
+        child.kill('SIGTERM');
+        await exited.catch(() => undefined);
+        await counting.catch(() => undefined);
+        const errno = error as NodeJS.ErrnoException;
+        const type = errno.code ? errnoType(errno) : 'dump_failed';
+        throw new BackupError(
+          type,
+          type === 'disk_full'
+            ? `disk full while writing ${row.file} after ${stored.bytes} bytes (${errno.message}); partial file removed`
+            : `writing ${row.file} failed after ${stored.bytes} bytes: ${errno.message}`,
+        );
+      }
+      const exit = await exited;
+      const rowCounts = await counting;
+      await snapshotClient.query('COMMIT');
+      if (exit !== 0) throw new BackupError('dump_failed', `pg_dump exited with ${exit}: ${stderr() || 'no output'}`);
+      const dumpBytes = key ? plain.bytes : stored.bytes;
+      if (dumpBytes === 0) throw new BackupError('dump_failed', 'pg_dump produced no output');
+
+      await fsyncAndRename(tmp, final, dir);
+      published = true;
+      const sha256 = stored.digest();
+      const manifest: Record<string, unknown> = {
+        manifestVersion: 1,
+        backupId: row.id,
+        database: this.target.database,
+        file: row.file,
+        format: 'pg_dump custom (--format=custom)',
+        sha256,
+        sizeBytes: stored.bytes,
+        dumpBytes,
+        serverVersion: server.version,
+        pgDumpVersion: dumpVersion.version,
+        startedAt: row.started_at.toISOString(),
+        finishedAt: new Date().toISOString(),
+        snapshot: { exported: snapshot, isolation: 'REPEATABLE READ' },
+        rowCounts: { exact: true, source: 'count(*) in the snapshot pg_dump used', tables: rowCounts },
+        encryption: key ? ENCRYPTION_PARAMS : null,
+      };
+      await writeFileAtomic(manifestPath, dir, JSON.stringify(manifest, null, 2) + '\n');
+      return await this.backups.succeed(row.id, stored.bytes, sha256, manifest);
+    } catch (error) {
+      await removeQuietly(tmp);
+      if (published) {
+        await removeQuietly(final);
+        await removeQuietly(manifestPath);
+      }
+      if (error instanceof BackupError) throw error;
+      const errno = error as NodeJS.ErrnoException;
+      if (errno.code === 'ENOSPC' || errno.code === 'EDQUOT') throw new BackupError('disk_full', `disk full: ${errno.message}`);
+      throw new BackupError('dump_failed', errno.message);
+    } finally {
+      await snapshotClient.end().catch(() => undefined);
+    }
+  }
+
+  private encryptionKey(): Buffer | null {
+    const raw = this.config.backup.encryptionKey;
+    if (raw === undefined) return null;
+    try {
+      return parseBackupKey(raw);
+    } catch (error) {
+      throw new BackupError('bad_key', (error as BackupKeyError).message);
+    }
+  }
+
+  private async serverVersion(): Promise<{ major: number; version: string }> {
+    const [row] = (await this.dataSource.query(
+      `SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS version`,
+    )) as { num: number; version: string }[];
+    return { major: serverMajor(row.num), version: row.version.split(' ')[0] };
+  }
+
+  /** Exact count(*) of every ordinary table (partitions counted one by one, parents not double-counted). */
+  private async countRows(client: Client): Promise<RowCounts> {
+    const tables = (
+      await client.query<{ name: string }>(
+        `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind = 'r' AND c.relpersistence <> 't'
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+         ORDER BY 1`,
+      )
+    ).rows;
+    const counts: RowCounts = {};
+    for (const { name } of tables) {
+      const [{ n }] = (await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${name}`)).rows;
+      counts[name] = Number(n);
+    }
+    return counts;
+  }
+
+  // ---- verify ----------------------------------------------------------------------------
+
+  /** API/CLI: verify under the backup-verify lock; answers with the verification either way. */
+  async verify(id: string, actor: string, trigger: JobTrigger): Promise<VerificationResult> {
+    const row = await this.mustGet(id);
+    this.assertRestorable(row);
+    await this.audit.record(actor, 'backup.verify', id, { trigger });
+    let result: VerificationResult | undefined;
+    const outcome = await this.jobs.run('backup-verify', trigger, async () => {
+      result = await this.verifyBackup(row);
+      if (!result.ok) throw new JobFailure(`verification of ${id} failed at ${result.failedStep}: ${result.error}`, result);
+      return result;
+    });
+    if (outcome.status === 'skipped_locked') throw new ConflictException('another verification is running; try again later');
+    if (!result) throw new Error(outcome.error ?? 'verification did not run');
+    return result;
+  }
+
+  private assertRestorable(row: BackupRow): void {
+    if (row.deleted_at) throw new ConflictException(`backup ${row.id} was deleted by rotation`);
+    if (row.status !== 'succeeded') throw new ConflictException(`backup ${row.id} is ${row.status}; only succeeded backups can be used`);
+  }
+
+  private async verifyBackup(row: BackupRow): Promise<VerificationResult> {
+    const result: VerificationResult = {
+      backupId: row.id,
+      ok: false,
+      checkedAt: new Date().toISOString(),
+      failedStep: null,
+      error: null,
+      steps: {},
+    };
+    let step: VerifyStep = 'file';
+    const scratch = scratchDatabaseName(this.target.database, 'verify', row.id);
+    let archive: { path: string; cleanup: () => Promise<void> } | undefined;
+    let scratchCreated = false;
+    try {
+      archive = await this.openArchive(row, (s) => {
+        result.steps[step] = 'ok';
+        step = s;
+      });
+      result.steps.decrypt = row.encrypted ? 'ok' : 'skipped';
+      step = 'list';
+      const pgRestore = await this.tool('pg_restore');
+      const listing = await runTool(pgRestore, ['--list', archive.path], process.env, 'list_failed');
+      result.archiveEntries = listing.stdout.split('\n').filter((l) => l && !l.startsWith(';')).length;
+      result.steps.list = 'ok';
+
+      step = 'restore';
+      result.scratchDatabase = scratch;
+      await this.dropDatabase(scratch);
+      await this.dataSource.query(`CREATE DATABASE ${quoteIdent(scratch)} TEMPLATE template0`);
+      scratchCreated = true;
+      await this.pgRestore(pgRestore, archive.path, scratch);
+      result.steps.restore = 'ok';
+
+      step = 'row_counts';
+      const compared = await this.compareRowCounts(row, scratch);
+      result.tablesCompared = compared.tablesCompared;
+      result.mismatches = compared.mismatches;
+      if (compared.mismatches.length) {
+        throw new Error(
+          `row counts differ from the manifest in ${compared.mismatches.length} table(s): ` +
+            compared.mismatches.slice(0, 3).map((m) => `${m.table} expected ${m.expected}, got ${m.actual}`).join('; '),
+        );
+      }
+      result.steps.row_counts = 'ok';
+      result.ok = true;
+    } catch (error) {
+      result.steps[step] = 'failed';
+      result.failedStep = step;
+      result.error = (error as Error).message;
+      this.metrics.errors.inc({ service: 'backup', type: `verify_${step}` });
+    } finally {
+      if (scratchCreated) await this.dropDatabase(scratch).catch((e: Error) => this.logger.error(`could not drop ${scratch}: ${e.message}`));
+      await archive?.cleanup();
+    }
+    await this.backups.recordVerification(row.id, result, result.ok);
+    if (result.ok) this.metrics.backupLastVerified.set(Date.now() / 1000);
+    return result;
+  }
+
+  /**
+   * Checks the file and its checksum, and for encrypted backups decrypts (authenticating) into
+   * a temporary owner-only file, so pg_restore never reads unauthenticated bytes.
+   */
+  private async openArchive(
+    row: BackupRow,
+    onStep: (next: VerifyStep) => void = () => undefined,
+  ): Promise<{ path: string; cleanup: () => Promise<void> }> {
+    const path = join(this.config.backup.dir, row.file);
+    const info = await stat(path).catch((error: Error) => {
+      throw new Error(`backup file missing: ${error.message}`);
+    });
+    if (row.size_bytes !== null && info.size !== Number(row.size_bytes)) {
+      throw new Error(`backup file is ${info.size} bytes, expected ${row.size_bytes}`);
+    }
+    onStep('checksum');
+    const { sha256 } = await sha256File(path);
+    if (sha256 !== row.sha256) throw new Error(`sha256 mismatch: file ${sha256}, recorded ${row.sha256}`);
+    onStep('decrypt');
+    if (!row.encrypted) return { path, cleanup: async () => undefined };
+
+    const raw = this.config.backup.encryptionKey;
+    if (raw === undefined) throw new Error('backup is encrypted but BACKUP_ENCRYPTION_KEY is not set');
+    const key = parseBackupKey(raw);
+    const plain = join(this.config.backup.dir, `.${row.id}.${randomBytes(4).toString('hex')}.plain.tmp`);
+    const cleanup = () => removeQuietly(plain);
+    try {
+      await pipeline(createReadStream(path), decryptStream(key), createWriteStream(plain, { flags: 'wx', mode: 0o600 }));
+    } catch (error) {
+      await cleanup();
+      throw error;
+    }
+    return { path: plain, cleanup };
+  }
+
+  private async tool(tool: PgTool): Promise<string> {
+    const path = resolvePgTool(tool, this.config.backup.pgBinDir);
+    checkToolAgainstServer(tool, await toolVersion(path), await this.serverVersion());
+    return path;
+  }
+
+  private async pgRestore(pgRestore: string, archive: string, database: string): Promise<void> {
+    // --no-owner/--no-acl: the restoring role owns what it creates, whatever role made the dump.
+    const args = ['--exit-on-error', '--single-transaction', '--no-owner', '--no-acl', ...connArgs(this.target, database)];
+    await runTool(pgRestore, [...args, archive], pgEnv(this.target), 'restore_failed');
+  }
+
+  /**
+   * Over the live database in ONE transaction: drop the public schema, recreate it and replay
+   * the archive as SQL (pg_restore --file=- | psql --single-transaction). Any error rolls the
+   * whole thing back, leaving the live data untouched. The backups ledger is carried over. (pg_restore --clean cannot drop the
+   * inherited constraints of partitions, so it is not used.)
+   */
+  private async restoreOverLive(pgRestore: string, archive: string): Promise<void> {
+    const psql = resolvePgTool('psql', this.config.backup.pgBinDir);
+    const env = pgEnv(this.target);
+    const producer = spawn(pgRestore, ['--no-owner', '--no-acl', '--file=-', archive], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const consumer = spawn(
+      psql,
+      [
+        '--no-psqlrc',
+        '--quiet',
+        '--single-transaction',
+        '--set',
+        'ON_ERROR_STOP=1',
+        ...connArgs(this.target, this.target.database),
+        '--command',
+        "SET lock_timeout = '30s'",
+        // The backups ledger describes files on disk, which a restore does not change: keep it.
+        '--command',
+        'CREATE TEMP TABLE keep_backups AS SELECT to_jsonb(b) AS row FROM public.backups b',
+        '--command',
+        'DROP SCHEMA IF EXISTS public CASCADE',
+        '--command',
+        'CREATE SCHEMA public',
+        '--file',
+        '-',
+        '--command',
+        'DELETE FROM public.backups',
+        '--command',
+        'INSERT INTO public.backups SELECT (jsonb_populate_record(NULL::public.backups, row)).* FROM pg_temp.keep_backups',
+      ],
+      { env, stdio: ['pipe', 'ignore', 'pipe'] },
+    );
+    const producerErr = collectStderr(producer);
+    const consumerErr = collectStderr(consumer);
+    const exit = (child: ReturnType<typeof spawn>) =>
+      new Promise<number | string>((resolve) => {
+        child.once('error', (e) => resolve(e.message));
+        child.once('close', (code, signal) => resolve(signal ?? code ?? -1));
+      });
+    const [producerExit, consumerExit] = await Promise.all([
+      exit(producer),
+      exit(consumer),
+      pipeline(producer.stdout!, consumer.stdin!).catch(() => undefined),
+    ]);
+    if (consumerExit !== 0) throw new BackupError('restore_failed', `psql exited with ${consumerExit}: ${consumerErr() || 'no output'}`);
+    if (producerExit !== 0) throw new BackupError('restore_failed', `pg_restore exited with ${producerExit}: ${producerErr() || 'no output'}`);
+  }
+
+  private async dropDatabase(name: string): Promise<void> {
+    await this.dataSource.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+  }
+
+  private async compareRowCounts(row: BackupRow, database: string): Promise<RestoreResult['rowCounts']> {
+    const expected = ((row.manifest?.rowCounts as { tables?: RowCounts } | undefined)?.tables ?? {}) as RowCounts;
+    const client = new Client(pgClientConfig(this.target, database));
+    await client.connect();
+    const mismatches: RestoreResult['rowCounts']['mismatches'] = [];
+    try {
+      await client.query('SET statement_timeout = 0');
+      for (const [table, count] of Object.entries(expected)) {
+        const actual = await client
+          .query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)
+          .then((r) => Number(r.rows[0].n))
+          .catch(() => null);
+        if (actual !== count) mismatches.push({ table, expected: count, actual });
+      }
+    } finally {
+      await client.end();
+    }
+    return { tablesCompared: Object.keys(expected).length, mismatches };
+  }
+
+  // ---- restore ---------------------------------------------------------------------------
+
+  /**
+   * Restores into a new database (default `<db>_restore_<id>`), or over the live database when
+   * `targetDatabase` names it and `force` is true. Guards are checked before anything runs.
+   */
+  async restore(id: string, options: RestoreOptions, actor: string, trigger: JobTrigger): Promise<RestoreResult> {
+    const row = await this.mustGet(id);
+    const live = this.target.database;
+    const targetDatabase = options.targetDatabase ?? scratchDatabaseName(live, 'restore', id);
+    if (!DB_NAME_PATTERN.test(targetDatabase)) {
+      throw badParameter('targetDatabase', 'targetDatabase must be 1-63 characters of letters, digits, _, $ or -, not starting with a digit');
+    }
+    const overLive = targetDatabase === live;
+    if (overLive && options.force !== true) {
+      throw badParameter('force', `restoring over the live database "${live}" requires "force": true`);
+    }
+    this.assertRestorable(row);
+    if (!overLive) {
+      const [exists] = (await this.dataSource.query('SELECT 1 FROM pg_database WHERE datname = $1', [targetDatabase])) as unknown[];
+      if (exists) throw new ConflictException(`database "${targetDatabase}" already exists; choose a new name`);
+    }
+
+    let result: RestoreResult | undefined;
+    const outcome = await this.jobs.run('backup-restore', trigger, async () => {
+      const started = performance.now();
+      const archive = await this.openArchive(row);
+      let created = false;
+      try {
+        const pgRestore = await this.tool('pg_restore');
+        if (!overLive) {
+          await this.dataSource.query(`CREATE DATABASE ${quoteIdent(targetDatabase)} TEMPLATE template0`);
+          created = true;
+        }
+        if (overLive) await this.restoreOverLive(pgRestore, archive.path);
+        else await this.pgRestore(pgRestore, archive.path, targetDatabase);
+        result = {
+          backupId: id,
+          targetDatabase,
+          overLiveDatabase: overLive,
+          durationMs: Math.round(performance.now() - started),
+          rowCounts: await this.compareRowCounts(row, targetDatabase),
+        };
+        return result;
+      } catch (error) {
+        this.metrics.errors.inc({ service: 'backup', type: 'restore_failed' });
+        if (created) await this.dropDatabase(targetDatabase).catch(() => undefined);
+        throw error;
+      } finally {
+        await archive.cleanup();
+      }
+    });
+    if (outcome.status === 'skipped_locked') throw new ConflictException('another restore is running; try again later');
+    // Written after the restore: restoring over the live database replaces admin_audit_log too.
+    await this.audit.record(actor, 'backup.restore', id, {
+      trigger,
+      targetDatabase,
+      overLiveDatabase: overLive,
+      force: options.force === true,
+      status: outcome.status,
+      error: outcome.error ?? null,
+    });
+    if (!result) throw new UnprocessableEntityException(`restore of ${id} failed: ${outcome.error ?? 'unknown error'}`);
+    return result;
+  }
+
+  // ---- rotation --------------------------------------------------------------------------
+
+  /** GFS rotation: deletes the files of backups outside the policy and marks their rows. */
+  async rotate(): Promise<{ kept: string[]; deleted: string[]; skipped?: string }> {
+    const { keepDaily: daily, keepWeekly: weekly, keepMonthly: monthly } = this.config.backup;
+    if (daily + weekly + monthly === 0) return { kept: [], deleted: [], skipped: 'all BACKUP_KEEP_* are 0: rotation off' };
+    const rows = await this.backups.rotationCandidates();
+    const plan = planRotation(
+      rows.map((r) => ({ id: r.id, startedAt: r.started_at, verified: r.verified_at !== null })),
+      { daily, weekly, monthly },
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const deleted: string[] = [];
+    for (const id of plan.remove) {
+      const file = join(this.config.backup.dir, byId.get(id)!.file);
+      try {
+        await removeQuietly(file);
+        await removeQuietly(`${file}.manifest.json`);
+        await this.backups.markDeleted(id);
+        deleted.push(id);
+      } catch (error) {
+        this.metrics.errors.inc({ service: 'backup', type: 'rotation' });
+        this.logger.error(`rotation could not delete backup ${id}: ${(error as Error).message}`);
+      }
+    }
+    if (deleted.length) this.logger.log(`rotation deleted ${deleted.length} backup(s): ${deleted.join(', ')}`);
+    return { kept: plan.keep, deleted };
+  }
+}

@@ -1,0 +1,32 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+
+export class ListBackupsQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer from 1 to 500' })
+  @Min(1, { message: 'limit must be an integer from 1 to 500' })
+  @Max(500, { message: 'limit must be an integer from 1 to 500' })
+  limit: number = 100;
+}
+
+export class RestoreBackupDto {
+  @ApiProperty({ description: 'Must equal the backup id (guards against restoring the wrong backup)' })
+  @IsOptional()
+  @IsString({ message: 'confirm must be the backup id' })
+  confirm?: string;
+
+  @ApiPropertyOptional({
+    description: 'Database to restore into; default a new database <db>_restore_<id>. The live database needs "force": true',
+  })
+  @IsOptional()
+  @IsString({ message: 'targetDatabase must be a string' })
+  targetDatabase?: string;
+
+  @ApiPropertyOptional({ description: 'Required (true) to restore over the live database', default: false })
+  @IsOptional()
+  @IsBoolean({ message: 'force must be a boolean' })
+  force?: boolean;
+}
