@@ -41,12 +41,17 @@ export class DatabaseService implements OnApplicationShutdown {
         const applied = await this.dataSource.runMigrations({ transaction: 'each' });
         if (applied.length)
           this.logger.log(`applied migrations: ${applied.map((m) => m.name).join(', ')}`);
-        await this.dataSource.transaction((manager) =>
-          ensurePartitions(manager, new Date(), this.config.retention.partitionPremake),
-        );
       });
     }
     this.migrated = !(await this.dataSource.showMigrations());
+    if (this.migrated) {
+      // Under the partition job's lock, so a replica's job run never races this CREATE TABLE.
+      await withAdvisoryLock(this.dataSource, AdvisoryLock.Partitions, () =>
+        this.dataSource.transaction((manager) =>
+          ensurePartitions(manager, new Date(), this.config.retention.partitionPremake),
+        ),
+      );
+    }
     if (!this.migrated) this.logger.warn('pending migrations: run `npm run migration:run`');
   }
 

@@ -64,9 +64,15 @@ export function partitionFor(spec: PartitionedTable, at: Date): PartitionRange {
 }
 
 /** The current period and `ahead` periods after it. */
-export function wantedPartitions(spec: PartitionedTable, now: Date, ahead: number): PartitionRange[] {
+export function wantedPartitions(
+  spec: PartitionedTable,
+  now: Date,
+  ahead: number,
+): PartitionRange[] {
   const first = periodStart(now, spec.period);
-  return Array.from({ length: ahead + 1 }, (_, i) => partitionFor(spec, addPeriods(first, spec.period, i)));
+  return Array.from({ length: ahead + 1 }, (_, i) =>
+    partitionFor(spec, addPeriods(first, spec.period, i)),
+  );
 }
 
 async function exists(db: Queryable, name: string): Promise<boolean> {
@@ -93,26 +99,23 @@ export async function createPartition(
   const from = range.from.toISOString();
   const to = range.to.toISOString();
   await db.query(`CREATE TABLE ${child} (LIKE ${parent} INCLUDING DEFAULTS)`);
-  const moved = (await db.query(
+  const [moved] = (await db.query(
     `WITH moved AS (
        DELETE FROM ${quoteIdent(defaultPartitionName(spec.table))}
        WHERE ${quoteIdent(spec.column)} >= $1 AND ${quoteIdent(spec.column)} < $2
-       RETURNING *)
-     INSERT INTO ${child} SELECT * FROM moved`,
+       RETURNING *),
+     copied AS (INSERT INTO ${child} SELECT * FROM moved RETURNING 1)
+     SELECT count(*)::int AS n FROM copied`,
     [from, to],
-  )) as unknown;
+  )) as { n: number }[];
   await db.query(
     `ALTER TABLE ${parent} ATTACH PARTITION ${child} FOR VALUES FROM ('${from}') TO ('${to}')`,
   );
-  return affectedRows(moved);
+  return moved.n;
 }
 
 /** Ensures the current and `ahead` future partitions of every partitioned table exist. */
-export async function ensurePartitions(
-  db: Queryable,
-  now: Date,
-  ahead: number,
-): Promise<string[]> {
+export async function ensurePartitions(db: Queryable, now: Date, ahead: number): Promise<string[]> {
   const created: string[] = [];
   for (const spec of PARTITIONED_TABLES) {
     for (const range of wantedPartitions(spec, now, ahead)) {
@@ -122,13 +125,91 @@ export async function ensurePartitions(
   return created;
 }
 
+/** One partition of a partitioned table as the catalog describes it. */
+export interface PartitionInfo {
+  table: string;
+  partition: string;
+  /** null for the DEFAULT partition. */
+  from: Date | null;
+  to: Date | null;
+  isDefault: boolean;
+  /** pg_class.reltuples (0 until the partition was first analyzed or vacuumed). */
+  estimatedRows: number;
+  bytes: number;
+}
+
+/**
+ * Every partition of the partitioned tables, bounds read from pg_get_expr(relpartbound)
+ * and cast back to timestamptz in SQL (the text form depends on the session time zone).
+ */
+export async function listPartitions(
+  db: Queryable,
+  tables = PARTITIONED_TABLES.map((t) => t.table),
+): Promise<PartitionInfo[]> {
+  const rows = (await db.query(
+    `WITH parts AS (
+       SELECT p.relname AS parent, c.relname AS child, c.oid,
+              pg_get_expr(c.relpartbound, c.oid) AS bound, c.reltuples
+       FROM pg_inherits i
+       JOIN pg_class p ON p.oid = i.inhparent
+       JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE p.relnamespace = current_schema()::regnamespace AND p.relname = ANY($1::text[]))
+     SELECT parent, child, bound = 'DEFAULT' AS is_default,
+            (regexp_match(bound, 'FROM \\(''([^'']+)''\\)'))[1]::timestamptz AS range_from,
+            (regexp_match(bound, 'TO \\(''([^'']+)''\\)'))[1]::timestamptz AS range_to,
+            greatest(reltuples, 0)::bigint AS estimated_rows,
+            pg_total_relation_size(oid) AS bytes
+     FROM parts
+     ORDER BY parent, is_default DESC, range_from`,
+    [tables],
+  )) as {
+    parent: string;
+    child: string;
+    is_default: boolean;
+    range_from: Date | null;
+    range_to: Date | null;
+    estimated_rows: string;
+    bytes: string;
+  }[];
+  return rows.map((r) => ({
+    table: r.parent,
+    partition: r.child,
+    from: r.range_from,
+    to: r.range_to,
+    isDefault: r.is_default,
+    estimatedRows: Number(r.estimated_rows),
+    bytes: Number(r.bytes),
+  }));
+}
+
+/** The periods that rows waiting in `spec`'s DEFAULT partition belong to, oldest first. */
+export async function defaultPartitionPeriods(
+  db: Queryable,
+  spec: PartitionedTable,
+): Promise<{ range: PartitionRange; rows: number }[]> {
+  const rows = (await db.query(
+    `SELECT date_trunc($1, ${quoteIdent(spec.column)}, 'UTC') AS start, count(*) AS rows
+     FROM ${quoteIdent(defaultPartitionName(spec.table))} GROUP BY 1 ORDER BY 1`,
+    [spec.period],
+  )) as { start: Date; rows: string }[];
+  return rows.map((r) => ({ range: partitionFor(spec, r.start), rows: Number(r.rows) }));
+}
+
+/**
+ * Detaches and drops one partition. Must run inside a transaction: with a DEFAULT partition
+ * DETACH … CONCURRENTLY is not allowed, so the caller sets a short lock_timeout and a run
+ * that cannot get the parent's lock fails as a whole (nothing half-done) and is retried.
+ */
+export async function dropPartition(
+  db: Queryable,
+  table: string,
+  partition: string,
+): Promise<void> {
+  await db.query(`ALTER TABLE ${quoteIdent(table)} DETACH PARTITION ${quoteIdent(partition)}`);
+  await db.query(`DROP TABLE ${quoteIdent(partition)}`);
+}
+
 export function quoteIdent(name: string): string {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unexpected identifier ${name}`);
   return `"${name}"`;
-}
-
-/** TypeORM returns [rows, count] for data-modifying statements on Postgres. */
-function affectedRows(result: unknown): number {
-  if (Array.isArray(result) && typeof result[1] === 'number') return result[1];
-  return 0;
 }

@@ -5,6 +5,8 @@ export const JOB_LOCKS = {
   partitions: AdvisoryLock.Partitions,
   'index-maintenance': AdvisoryLock.IndexMaintenance,
   backup: AdvisoryLock.Backup,
+  'backup-verify': AdvisoryLock.BackupVerify,
+  'backup-restore': AdvisoryLock.BackupRestore,
 } as const;
 
 export type JobName = keyof typeof JOB_LOCKS;

@@ -21,7 +21,12 @@ export class JobScheduler {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  schedule(job: JobName, cron: string, enabled: boolean, work: () => Promise<Record<string, unknown>>): void {
+  schedule(
+    job: JobName,
+    cron: string,
+    enabled: boolean,
+    work: () => Promise<Record<string, unknown>>,
+  ): void {
     if (!this.config.jobs.enabled || !enabled) {
       this.logger.log(`schedule of ${job} is off`);
       return;

@@ -23,6 +23,8 @@ export interface JobOutcome<T extends JobDetails> {
   status: Exclude<JobStatus, 'running'>;
   result?: T;
   error?: string;
+  /** What a failed run had done before it failed (JobFailure details), as recorded in job_runs. */
+  details?: JobDetails;
 }
 
 const SHUTDOWN_WAIT_MS = 20_000;
@@ -44,7 +46,11 @@ export class JobsService implements OnApplicationShutdown {
     private readonly metrics: MetricsService,
   ) {}
 
-  run<T extends JobDetails>(job: JobName, trigger: JobTrigger, work: (runId: string) => Promise<T>): Promise<JobOutcome<T>> {
+  run<T extends JobDetails>(
+    job: JobName,
+    trigger: JobTrigger,
+    work: (runId: string) => Promise<T>,
+  ): Promise<JobOutcome<T>> {
     const promise = this.execute(job, trigger, work);
     this.inFlight.add(promise);
     void promise.finally(() => this.inFlight.delete(promise)).catch(() => undefined);
@@ -75,7 +81,7 @@ export class JobsService implements OnApplicationShutdown {
             this.logger.error(`could not record failure of ${job} run ${runId}: ${e.message}`);
           });
           this.metrics.errors.inc({ service: 'jobs', type: job });
-          return { runId, status: 'failed', error: message };
+          return { runId, status: 'failed', error: message, ...(details ? { details } : {}) };
         }
       },
       { wait: false },

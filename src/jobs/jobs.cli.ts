@@ -1,0 +1,91 @@
+/**
+ * Runs a job by hand, through the same service methods (and the same lock and job_runs row)
+ * as the cron and the admin endpoints:
+ *   npm run jobs -- run partitions [--dry-run]
+ *   npm run jobs -- run index-maintenance [--task analyze|reindex|all]
+ *   npm run jobs -- list [--job NAME] [--limit N]
+ * Exit codes: 0 succeeded (or a dry run), 1 failed, 2 usage, 3 skipped because another
+ * replica holds the job's lock.
+ */
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { parseArgs } from 'node:util';
+import { AppModule } from '../app.module';
+import { loadConfig } from '../config/config';
+import { DatabaseService } from '../database/database.service';
+import {
+  MAINTENANCE_TASKS,
+  MaintenanceService,
+  MaintenanceTask,
+} from '../maintenance/maintenance.service';
+import { RetentionService } from '../retention/retention.service';
+import { JOB_NAMES } from './job-names';
+import { JobsRepository } from './jobs.repository';
+
+const USAGE = `usage: npm run jobs -- run partitions [--dry-run]
+       npm run jobs -- run index-maintenance [--task ${MAINTENANCE_TASKS.join('|')}]
+       npm run jobs -- list [--job ${JOB_NAMES.join('|')}] [--limit N]
+(backups have their own CLI: npm run backup -- create)`;
+
+function usage(message?: string): never {
+  if (message) console.error(message);
+  console.error(USAGE);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      'dry-run': { type: 'boolean', default: false },
+      task: { type: 'string', default: 'all' },
+      job: { type: 'string' },
+      limit: { type: 'string', default: '20' },
+    },
+  });
+  const [command, job] = positionals;
+  if (command !== 'run' && command !== 'list') usage();
+  if (command === 'run' && job !== 'partitions' && job !== 'index-maintenance')
+    usage(`unknown job ${job ?? ''}`);
+  if (!MAINTENANCE_TASKS.includes(values.task as MaintenanceTask))
+    usage(`unknown task ${values.task}`);
+
+  // Schedules stay off in a one-shot process; logs go to stderr-level noise only when asked.
+  const config = loadConfig({
+    LOG_LEVEL: 'warn',
+    ...process.env,
+    JOBS_ENABLED: 'false',
+    DEMO_DATA: 'false',
+  });
+  // A full application (some providers hook into the HTTP adapter) that never listens.
+  const app = await NestFactory.create(AppModule.register(config), new FastifyAdapter(), {
+    logger: ['error', 'warn'],
+  });
+  await app.init();
+  let code = 0;
+  try {
+    await app.get(DatabaseService).start();
+    let output: unknown;
+    if (command === 'list') {
+      output = await app
+        .get(JobsRepository)
+        .list({ job: values.job, limit: Number(values.limit) || 20 });
+    } else if (job === 'partitions') {
+      output = await app.get(RetentionService).run('cli', values['dry-run']);
+    } else {
+      output = await app.get(MaintenanceService).run('cli', values.task as MaintenanceTask);
+    }
+    process.stdout.write(JSON.stringify(output, null, 2) + '\n');
+    const status = (output as { status?: string }).status;
+    code = status === 'failed' ? 1 : status === 'skipped_locked' ? 3 : 0;
+  } finally {
+    await app.close();
+  }
+  process.exit(code);
+}
+
+main().catch((error: Error) => {
+  console.error(`jobs: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,36 @@
+import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuditService } from '../audit/audit.service';
+import { AuthUser, CurrentUser, Roles } from '../auth/roles';
+import { RunMaintenanceQueryDto } from './dto/run-maintenance.dto';
+import { MaintenanceService } from './maintenance.service';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('api/v1/admin/maintenance')
+export class MaintenanceController {
+  constructor(
+    private readonly maintenance: MaintenanceService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @Get('indexes')
+  @ApiOperation({ summary: 'Indexes with size, scans, bloat estimate, validity and unused flag' })
+  async indexes() {
+    return { items: await this.maintenance.indexes() };
+  }
+
+  @Post('run')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Run index maintenance now (analyze, reindex or all)' })
+  async run(@CurrentUser() user: AuthUser, @Query() query: RunMaintenanceQueryDto) {
+    const outcome = await this.maintenance.run('api', query.task);
+    await this.audit.record(user.sub, 'maintenance.run', 'index-maintenance', {
+      task: query.task,
+      runId: outcome.runId,
+      status: outcome.status,
+    });
+    return { task: query.task, ...outcome };
+  }
+}

@@ -1,0 +1,66 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuditService } from '../audit/audit.service';
+import { AuthUser, CurrentUser, Roles } from '../auth/roles';
+import { RunRetentionQueryDto } from './dto/run-retention.dto';
+import { UpdatePolicyDto } from './dto/update-policy.dto';
+import { RetentionService } from './retention.service';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('api/v1/admin/retention')
+export class RetentionController {
+  constructor(
+    private readonly retention: RetentionService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @Get('policies')
+  @ApiOperation({ summary: 'Retention policy per table' })
+  async policies() {
+    return { items: await this.retention.policies() };
+  }
+
+  @Put('policies/:table')
+  @ApiOperation({ summary: 'Change a retention policy (audited)' })
+  updatePolicy(
+    @CurrentUser() user: AuthUser,
+    @Param('table') table: string,
+    @Body() body: UpdatePolicyDto,
+  ) {
+    return this.retention.updatePolicy(user.sub, table, body.keepDays, body.enabled);
+  }
+
+  @Get('partitions')
+  @ApiOperation({ summary: 'Partitions of the partitioned tables with ranges and sizes' })
+  async partitions() {
+    const items = await this.retention.partitions();
+    return {
+      items: items.map((p) => ({
+        table: p.table,
+        partition: p.partition,
+        from: p.from?.toISOString() ?? null,
+        to: p.to?.toISOString() ?? null,
+        estimatedRows: p.estimatedRows,
+        bytes: p.bytes,
+        isDefault: p.isDefault,
+      })),
+    };
+  }
+
+  @Post('run')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Run the partition/retention job now, or return its plan (dryRun=true)',
+  })
+  async run(@CurrentUser() user: AuthUser, @Query() query: RunRetentionQueryDto) {
+    const outcome = await this.retention.run('api', query.dryRun);
+    const summary = 'status' in outcome ? { runId: outcome.runId, status: outcome.status } : {};
+    await this.audit.record(user.sub, 'retention.run', 'partitions', {
+      dryRun: query.dryRun,
+      ...summary,
+    });
+    return outcome;
+  }
+}

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { TrendsModule } from '../trends/trends.module';
+import { RetentionController } from './retention.controller';
+import { RetentionCron } from './retention.cron';
+import { RetentionRepository } from './retention.repository';
+import { RetentionService } from './retention.service';
+
+/** Retention policies and the partition job (premake, relocate, drop/archive, trim). */
+@Module({
+  imports: [TrendsModule],
+  controllers: [RetentionController],
+  providers: [RetentionService, RetentionRepository, RetentionCron],
+  exports: [RetentionService],
+})
+export class RetentionModule {}
