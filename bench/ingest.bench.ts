@@ -18,21 +18,28 @@ const DATABASE = 'trend_bench_ingest';
 const BATCH = 1000;
 const BATCHES_PER_ROUND = 60;
 const ROUNDS = 3;
-const KEYS = 5000;
 const PLATFORMS = ['twitter', 'tiktok', 'instagram', 'reddit', 'youtube'];
 const REGIONS = ['GLOBAL', 'US', 'GB', 'DE', 'BR', 'IN', 'JP', 'FR'];
+// 5 platforms x 8 regions x 1,000 trend keys
+const SERIES = 40_000;
 
 let sequence = 0;
-/** Unique observations spread over the last day; keys repeat so rollups get upserted. */
+let snapshot = 0;
+/**
+ * Collector-like batches: each batch is a snapshot of distinct (platform, region, trend)
+ * series at one time, as a scraper pushes them; keys repeat across batches, so the rollups
+ * and the catalogue get upserted as in production.
+ */
 function observations(count: number) {
-  const now = Date.now();
+  const observedAt = new Date(Date.now() - 3_600_000 + (snapshot++ % 3000) * 1000).toISOString();
   return Array.from({ length: count }, () => {
     const n = sequence++;
+    const series = n % SERIES;
     return {
-      platform: PLATFORMS[n % PLATFORMS.length],
-      region: REGIONS[Math.floor(n / PLATFORMS.length) % REGIONS.length],
-      trendKey: `bench trend ${(n * 7919) % KEYS}`,
-      observedAt: new Date(now - 60_000 - ((n * 1009) % 86_000_000)).toISOString(),
+      platform: PLATFORMS[series % PLATFORMS.length],
+      region: REGIONS[Math.floor(series / PLATFORMS.length) % REGIONS.length],
+      trendKey: `bench trend ${Math.floor(series / (PLATFORMS.length * REGIONS.length))}`,
+      observedAt,
       mentions: n % 1000,
       engagement: n % 5000,
       sentiment: (n % 200) / 100 - 1,
@@ -54,9 +61,10 @@ async function migrate(): Promise<void> {
   await ds.destroy();
 }
 
+/** COPY of fresh rows into the table as it stands (no truncation: same state as HTTP ingest sees). */
 async function copyRate(client: Client, rows: number): Promise<number> {
-  await client.query('TRUNCATE trend_observations');
-  const lines = observations(rows).map(
+  const generated = Array.from({ length: Math.ceil(rows / BATCH) }, () => observations(BATCH)).flat();
+  const lines = generated.map(
     (o) =>
       [
         o.platform,

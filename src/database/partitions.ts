@@ -9,12 +9,14 @@ export interface PartitionedTable {
   table: string;
   column: string;
   period: PartitionPeriod;
+  /** Free space left in each page so in-place (HOT) updates fit: the rollups are updated constantly. */
+  fillfactor?: number;
 }
 
 export const PARTITIONED_TABLES: readonly PartitionedTable[] = [
   { table: 'trend_observations', column: 'observed_at', period: 'month' },
-  { table: 'trend_rollups_hourly', column: 'bucket', period: 'month' },
-  { table: 'trend_rollups_daily', column: 'bucket', period: 'year' },
+  { table: 'trend_rollups_hourly', column: 'bucket', period: 'month', fillfactor: 70 },
+  { table: 'trend_rollups_daily', column: 'bucket', period: 'year', fillfactor: 70 },
 ];
 
 /** Minimal query interface satisfied by TypeORM's QueryRunner, DataSource and EntityManager. */
@@ -98,7 +100,8 @@ export async function createPartition(
   const child = quoteIdent(range.name);
   const from = range.from.toISOString();
   const to = range.to.toISOString();
-  await db.query(`CREATE TABLE ${child} (LIKE ${parent} INCLUDING DEFAULTS)`);
+  const storage = spec.fillfactor ? ` WITH (fillfactor = ${Number(spec.fillfactor)})` : '';
+  await db.query(`CREATE TABLE ${child} (LIKE ${parent} INCLUDING DEFAULTS)${storage}`);
   const [moved] = (await db.query(
     `WITH moved AS (
        DELETE FROM ${quoteIdent(defaultPartitionName(spec.table))}

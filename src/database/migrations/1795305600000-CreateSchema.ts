@@ -52,7 +52,9 @@ export class CreateSchema1795305600000 implements MigrationInterface {
           sentiment_mentions bigint NOT NULL DEFAULT 0,
           CONSTRAINT pk_${table} PRIMARY KEY (bucket, platform, region, trend_key)
         ) PARTITION BY RANGE (bucket)`);
-      await queryRunner.query(`CREATE TABLE ${table}_default PARTITION OF ${table} DEFAULT`);
+      await queryRunner.query(
+        `CREATE TABLE ${table}_default PARTITION OF ${table} DEFAULT WITH (fillfactor = 70)`,
+      );
       await queryRunner.query(`CREATE INDEX idx_${table}_key ON ${table} (trend_key, bucket)`);
     }
 
@@ -63,7 +65,7 @@ export class CreateSchema1795305600000 implements MigrationInterface {
         first_seen_at timestamptz NOT NULL,
         last_seen_at timestamptz NOT NULL,
         CONSTRAINT pk_trend_catalog PRIMARY KEY (trend_key)
-      )`);
+      ) WITH (fillfactor = 70)`);
     await queryRunner.query(
       `CREATE INDEX idx_trend_catalog_prefix ON trend_catalog (trend_key text_pattern_ops)`,
     );
