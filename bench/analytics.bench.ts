@@ -9,7 +9,11 @@
 import { DataSource } from 'typeorm';
 import { AnalyticsRepository } from '../src/analytics/analytics.repository';
 import { AnalyticsService } from '../src/analytics/analytics.service';
-import { MoversQueryDto, OverviewQueryDto, PlatformsQueryDto } from '../src/analytics/dto/analytics-query.dto';
+import {
+  MoversQueryDto,
+  OverviewQueryDto,
+  PlatformsQueryDto,
+} from '../src/analytics/dto/analytics-query.dto';
 import { DAY, HOUR, TimeRange } from '../src/common/time-window';
 import { AppConfig, loadConfig } from '../src/config/config';
 import { connectionTarget, dataSourceOptions } from '../src/database/data-source';
@@ -38,7 +42,8 @@ interface Result {
 const flag = (args: string[], name: string, fallback: string) =>
   args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 async function timeRuns(runs: number, fn: () => Promise<unknown>): Promise<number[]> {
   const times: number[] = [];
@@ -55,7 +60,13 @@ function dto<T extends object>(Type: new () => T, values: Partial<T>): T {
 }
 
 /** The four endpoints as the API serves them, and the same answers computed from raw rows. */
-function calls(ds: DataSource, config: AppConfig, info: DatasetInfo, windowName: string, length: number) {
+function calls(
+  ds: DataSource,
+  config: AppConfig,
+  info: DatasetInfo,
+  windowName: string,
+  length: number,
+) {
   const trendsRepo = new TrendsRepository(ds);
   const trends = new TrendsService(trendsRepo);
   const analytics = new AnalyticsService(new AnalyticsRepository(ds, config), trendsRepo, config);
@@ -66,26 +77,48 @@ function calls(ds: DataSource, config: AppConfig, info: DatasetInfo, windowName:
   const now = end;
   const range = { from: new Date(end.getTime() - length).toISOString(), to: at };
   const current: TimeRange = { from: new Date(end.getTime() - length), to: end };
-  const previous: TimeRange = { from: new Date(info.endAt.getTime() - 2 * length), to: current.from };
+  const previous: TimeRange = {
+    from: new Date(info.endAt.getTime() - 2 * length),
+    to: current.from,
+  };
   const rawTop = async () => {
     const leaders = await trendsRepo.top(current, {}, 20, true);
     const keys = leaders.map((l) => l.trendKey);
-    await Promise.all([trendsRepo.totalsForKeys(previous, { keys }, true), trendsRepo.displayNames(keys)]);
+    await Promise.all([
+      trendsRepo.totalsForKeys(previous, { keys }, true),
+      trendsRepo.displayNames(keys),
+    ]);
   };
   const api: Record<Endpoint, (raw: boolean) => Promise<unknown>> = {
-    top: (raw) => (raw ? rawTop() : trends.top(dto(TopQueryDto, { window: windowName, limit: 20, at }), now)),
+    top: (raw) =>
+      raw ? rawTop() : trends.top(dto(TopQueryDto, { window: windowName, limit: 20, at }), now),
     overview: (raw) => analytics.overview(dto(OverviewQueryDto, range), { raw, now }),
     movers: (raw) =>
-      analytics.movers(dto(MoversQueryDto, { window: windowName, at, direction: 'rising', minMentions: 1, limit: 20 }), {
-        raw,
-        now,
-      }),
+      analytics.movers(
+        dto(MoversQueryDto, {
+          window: windowName,
+          at,
+          direction: 'rising',
+          minMentions: 1,
+          limit: 20,
+        }),
+        {
+          raw,
+          now,
+        },
+      ),
     platforms: (raw) => analytics.platforms(dto(PlatformsQueryDto, range), { raw, now }),
   };
   return api;
 }
 
-async function measure(config: AppConfig, info: DatasetInfo, size: string, runs: number, rawRuns: number): Promise<Result[]> {
+async function measure(
+  config: AppConfig,
+  info: DatasetInfo,
+  size: string,
+  runs: number,
+  rawRuns: number,
+): Promise<Result[]> {
   const target = { ...connectionTarget(config.db), database: info.database };
   const ds = new DataSource({ ...dataSourceOptions(config.db, target), extra: { max: 4 } });
   await ds.initialize();
@@ -98,12 +131,21 @@ async function measure(config: AppConfig, info: DatasetInfo, size: string, runs:
         const times = await timeRuns(runs, () => api[endpoint](false));
         await timeRuns(1, () => api[endpoint](true));
         const raw = await timeRuns(rawRuns, () => api[endpoint](true));
-        results.push({ size, endpoint, window: windowName, p50: percentile(times, 50), p95: percentile(times, 95), rawP50: percentile(raw, 50) });
+        results.push({
+          size,
+          endpoint,
+          window: windowName,
+          p50: percentile(times, 50),
+          p95: percentile(times, 95),
+          rawP50: percentile(raw, 50),
+        });
         const r = results[results.length - 1];
         console.log(
           `  ${size.padEnd(4)} ${endpoint.padEnd(9)} ${windowName.padEnd(4)} p50 ${r.p50.toFixed(1).padStart(7)} ms  p95 ${r.p95
             .toFixed(1)
-            .padStart(7)} ms  raw p50 ${r.rawP50.toFixed(1).padStart(8)} ms  raw/rollup ${(r.rawP50 / r.p50).toFixed(1)}×`,
+            .padStart(
+              7,
+            )} ms  raw p50 ${r.rawP50.toFixed(1).padStart(8)} ms  raw/rollup ${(r.rawP50 / r.p50).toFixed(1)}×`,
         );
       }
     }
@@ -138,9 +180,12 @@ export async function run(args: string[]): Promise<void> {
   }
   if (args.includes('--load-only')) return;
 
-  console.log(`\n  uncached, ${runs} runs after 3 warm-up runs (raw: median of ${rawRuns}); times in ms`);
+  console.log(
+    `\n  uncached, ${runs} runs after 3 warm-up runs (raw: median of ${rawRuns}); times in ms`,
+  );
   const results: Result[] = [];
-  for (const [size, info] of infos) results.push(...(await measure(config, info, size, runs, rawRuns)));
+  for (const [size, info] of infos)
+    results.push(...(await measure(config, info, size, runs, rawRuns)));
 
   console.log('\n| size | endpoint | window | p50 ms | p95 ms | raw p50 ms | raw/rollup |');
   console.log('|---|---|---|---:|---:|---:|---:|');
@@ -154,7 +199,9 @@ export async function run(args: string[]): Promise<void> {
     console.log(`\n| endpoint | window | p95 ${large}/${small} |`);
     console.log('|---|---|---:|');
     for (const r of results.filter((x) => x.size === large)) {
-      const base = results.find((x) => x.size === small && x.endpoint === r.endpoint && x.window === r.window);
+      const base = results.find(
+        (x) => x.size === small && x.endpoint === r.endpoint && x.window === r.window,
+      );
       if (base) console.log(`| ${r.endpoint} | ${r.window} | ${(r.p95 / base.p95).toFixed(2)} |`);
     }
   }

@@ -63,7 +63,9 @@ async function migrate(): Promise<void> {
 
 /** COPY of fresh rows into the table as it stands (no truncation: same state as HTTP ingest sees). */
 async function copyRate(client: Client, rows: number): Promise<number> {
-  const generated = Array.from({ length: Math.ceil(rows / BATCH) }, () => observations(BATCH)).flat();
+  const generated = Array.from({ length: Math.ceil(rows / BATCH) }, () =>
+    observations(BATCH),
+  ).flat();
   const lines = generated.map(
     (o) =>
       [

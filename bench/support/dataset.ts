@@ -16,8 +16,19 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../src/config/config';
-import { connectionTarget, dataSourceOptions, ensureDatabaseExists, pgClientConfig } from '../../src/database/data-source';
-import { PARTITIONED_TABLES, addPeriods, createPartition, partitionFor, periodStart } from '../../src/database/partitions';
+import {
+  connectionTarget,
+  dataSourceOptions,
+  ensureDatabaseExists,
+  pgClientConfig,
+} from '../../src/database/data-source';
+import {
+  PARTITIONED_TABLES,
+  addPeriods,
+  createPartition,
+  partitionFor,
+  periodStart,
+} from '../../src/database/partitions';
 import { INGEST_SQL } from '../../src/trends/ingest.repository';
 import { DAY, HOUR, MINUTE, floorTo } from '../../src/common/time-window';
 
@@ -124,7 +135,8 @@ function planEpisodes(targetRows: number, endAt: Date, seed: number): Episode[] 
   return episodes.sort((a, b) => a.start - b.start);
 }
 
-const escapeCopy = (s: string) => s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
+const escapeCopy = (s: string) =>
+  s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
 
 /** Rows of `episode` with observed_at < until, as COPY text lines; advances the episode. */
 function emit(episode: Episode, until: number, out: { t: number; line: string }[]): void {
@@ -135,7 +147,9 @@ function emit(episode: Episode, until: number, out: { t: number; line: string }[
     const mentions = Math.max(0, Math.round(e.peak * curve * (0.6 + next(e.rng) * 0.8)));
     const engagement = Math.round(mentions * e.engagementFactor * (0.5 + next(e.rng)));
     const sentiment =
-      next(e.rng) < 0.15 ? '\\N' : Math.max(-1, Math.min(1, e.mood + (next(e.rng) - 0.5) * 0.8)).toFixed(4);
+      next(e.rng) < 0.15
+        ? '\\N'
+        : Math.max(-1, Math.min(1, e.mood + (next(e.rng) - 0.5) * 0.8)).toFixed(4);
     out.push({
       t: e.t,
       line:
@@ -148,8 +162,12 @@ function emit(episode: Episode, until: number, out: { t: number; line: string }[
 
 /** The ingest statement reading a staging table instead of request arrays. */
 function stagedIngestSql(): string {
-  const sql = INGEST_SQL.replace(/WITH input AS \([\s\S]*?\n\),\nins AS/, 'WITH input AS (SELECT * FROM bench_staging),\nins AS');
-  if (sql === INGEST_SQL) throw new Error('ingest statement changed shape; update bench/support/dataset.ts');
+  const sql = INGEST_SQL.replace(
+    /WITH input AS \([\s\S]*?\n\),\nins AS/,
+    'WITH input AS (SELECT * FROM bench_staging),\nins AS',
+  );
+  if (sql === INGEST_SQL)
+    throw new Error('ingest statement changed shape; update bench/support/dataset.ts');
   return sql;
 }
 
@@ -172,7 +190,12 @@ async function countRows(client: Client, table: string): Promise<number> {
  * Makes sure database `name` holds `rows` generated observations (loading or resuming as
  * needed) and returns its facts. Migrations run through the app's DataSource options.
  */
-export async function ensureDataset(config: AppConfig, name: string, rows: number, log = console.log): Promise<DatasetInfo> {
+export async function ensureDataset(
+  config: AppConfig,
+  name: string,
+  rows: number,
+  log = console.log,
+): Promise<DatasetInfo> {
   const target = { ...connectionTarget(config.db), database: name };
   await ensureDatabaseExists(target);
   const ds = new DataSource({ ...dataSourceOptions(config.db, target), extra: { max: 2 } });
@@ -193,12 +216,27 @@ export async function ensureDataset(config: AppConfig, name: string, rows: numbe
   }
   if (!meta) {
     const endAt = floorTo(new Date(), HOUR);
-    await ds.query('INSERT INTO bench_dataset VALUES ($1, $2, $3, $4, 0, false)', [name, rows, GENERATOR_VERSION, endAt]);
-    meta = { end_at: endAt, next_slice: 0, complete: false, target_rows: String(rows), generator_version: GENERATOR_VERSION };
+    await ds.query('INSERT INTO bench_dataset VALUES ($1, $2, $3, $4, 0, false)', [
+      name,
+      rows,
+      GENERATOR_VERSION,
+      endAt,
+    ]);
+    meta = {
+      end_at: endAt,
+      next_slice: 0,
+      complete: false,
+      target_rows: String(rows),
+      generator_version: GENERATOR_VERSION,
+    };
   }
   const endAt = new Date(meta.end_at);
   const startAt = new Date(endAt.getTime() - DATASET_DAYS * DAY);
-  await ensurePartitionsFor(ds, new Date(startAt.getTime() - 31 * DAY), new Date(endAt.getTime() + 31 * DAY));
+  await ensurePartitionsFor(
+    ds,
+    new Date(startAt.getTime() - 31 * DAY),
+    new Date(endAt.getTime() + 31 * DAY),
+  );
   await ds.destroy();
 
   const client = new Client(pgClientConfig(target));
@@ -218,7 +256,8 @@ export async function ensureDataset(config: AppConfig, name: string, rows: numbe
       const started = Date.now();
       for (let slice = 0; slice < slices; slice++) {
         const until = startAt.getTime() + (slice + 1) * SLICE_MS;
-        while (nextEpisode < episodes.length && episodes[nextEpisode].start < until) active.push(episodes[nextEpisode++]);
+        while (nextEpisode < episodes.length && episodes[nextEpisode].start < until)
+          active.push(episodes[nextEpisode++]);
         const lines: { t: number; line: string }[] = [];
         for (const e of active) emit(e, until, lines);
         active = active.filter((e) => e.t < e.end);
@@ -226,12 +265,20 @@ export async function ensureDataset(config: AppConfig, name: string, rows: numbe
         lines.sort((a, b) => a.t - b.t);
         await client.query('BEGIN');
         await client.query('TRUNCATE bench_staging');
-        await pipeline(Readable.from(lines.map((l) => l.line)), client.query(copyFrom('COPY bench_staging FROM STDIN')));
+        await pipeline(
+          Readable.from(lines.map((l) => l.line)),
+          client.query(copyFrom('COPY bench_staging FROM STDIN')),
+        );
         await client.query(ingest);
-        await client.query('UPDATE bench_dataset SET next_slice = $2 WHERE name = $1', [name, slice + 1]);
+        await client.query('UPDATE bench_dataset SET next_slice = $2 WHERE name = $1', [
+          name,
+          slice + 1,
+        ]);
         await client.query('COMMIT');
         if (slice % 20 === 19 || slice === slices - 1) {
-          log(`  ${name}: slice ${slice + 1}/${slices}, ${Math.round((Date.now() - started) / 1000)} s`);
+          log(
+            `  ${name}: slice ${slice + 1}/${slices}, ${Math.round((Date.now() - started) / 1000)} s`,
+          );
         }
       }
       await client.query('DROP TABLE bench_staging');

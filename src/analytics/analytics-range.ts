@@ -1,5 +1,14 @@
 import { badParameter } from '../common/field-errors';
-import { DAY, HOUR, TimeRange, WINDOWS, ceilTo, floorTo, resolveWindow, rollupSegments } from '../common/time-window';
+import {
+  DAY,
+  HOUR,
+  TimeRange,
+  WINDOWS,
+  ceilTo,
+  floorTo,
+  resolveWindow,
+  rollupSegments,
+} from '../common/time-window';
 
 /** Limits every analytics request is checked against before any SQL runs. */
 export interface AnalyticsLimits {
@@ -60,7 +69,8 @@ export function previousPeriod(range: TimeRange): TimeRange {
 export function parseInstant(value: string | undefined, field: string): Date | undefined {
   if (value === undefined) return undefined;
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw badParameter(field, `${field} must be an ISO 8601 timestamp`);
+  if (Number.isNaN(date.getTime()))
+    throw badParameter(field, `${field} must be an ISO 8601 timestamp`);
   return date;
 }
 

@@ -43,9 +43,15 @@ export interface BuiltQuery {
  * raw observations for ragged minutes at the ends. `raw` reads raw rows only (verification
  * and benchmarks).
  */
-export function analyticsSource(range: TimeRange, scope: Scope, params: SqlParams, raw = false): string {
+export function analyticsSource(
+  range: TimeRange,
+  scope: Scope,
+  params: SqlParams,
+  raw = false,
+): string {
   const parts = raw ? [{ range, raw: true }] : splitRange(range);
-  if (parts.length === 0) return observationSource({ from: range.from, to: range.from }, scope, params);
+  if (parts.length === 0)
+    return observationSource({ from: range.from, to: range.from }, scope, params);
   return parts.map((p) => observationSource(p.range, scope, params, p.raw)).join('\nUNION ALL\n');
 }
 
@@ -143,7 +149,17 @@ export class AnalyticsRepository {
     const rows = await this.guarded<FiguresRecord>(overviewQuery(range, scope, raw));
     const totals = rows.find((r) => r.platform === null);
     return {
-      totals: toFigures(totals ?? { platform: null, trends: '0', samples: '0', mentions: '0', engagement: '0', sws: 0, sm: '0' }),
+      totals: toFigures(
+        totals ?? {
+          platform: null,
+          trends: '0',
+          samples: '0',
+          mentions: '0',
+          engagement: '0',
+          sws: 0,
+          sm: '0',
+        },
+      ),
       platforms: rows
         .filter((r) => r.platform !== null)
         .map((r) => ({ platform: r.platform as string, ...toFigures(r) })),
@@ -156,12 +172,23 @@ export class AnalyticsRepository {
     scope: Scope,
     opts: { direction: 'rising' | 'falling'; minMentions: number; limit: number; raw: boolean },
   ): Promise<MoverRow[]> {
-    const rows = await this.guarded<{ kind: 'item' | 'new'; trend_key: string; m: string; p: string; pos: string }>(
-      moversQuery(current, previous, scope, opts),
-    );
+    const rows = await this.guarded<{
+      kind: 'item' | 'new';
+      trend_key: string;
+      m: string;
+      p: string;
+      pos: string;
+    }>(moversQuery(current, previous, scope, opts));
     return rows
-      .sort((a, b) => (a.kind === b.kind ? Number(a.pos) - Number(b.pos) : a.kind === 'item' ? -1 : 1))
-      .map((r) => ({ kind: r.kind, trendKey: r.trend_key, mentions: Number(r.m), previousMentions: Number(r.p) }));
+      .sort((a, b) =>
+        a.kind === b.kind ? Number(a.pos) - Number(b.pos) : a.kind === 'item' ? -1 : 1,
+      )
+      .map((r) => ({
+        kind: r.kind,
+        trendKey: r.trend_key,
+        mentions: Number(r.m),
+        previousMentions: Number(r.p),
+      }));
   }
 
   /**
@@ -174,7 +201,9 @@ export class AnalyticsRepository {
     try {
       await runner.query('BEGIN READ ONLY');
       try {
-        await runner.query(`SET LOCAL statement_timeout = ${Math.floor(this.config.analytics.statementTimeoutMs)}`);
+        await runner.query(
+          `SET LOCAL statement_timeout = ${Math.floor(this.config.analytics.statementTimeoutMs)}`,
+        );
         const rows = (await runner.query(query.sql, query.params)) as T[];
         await runner.query('COMMIT');
         return rows;

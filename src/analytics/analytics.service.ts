@@ -52,16 +52,25 @@ const difference = (now: FiguresView, before: FiguresView): FiguresView => ({
   mentions: now.mentions - before.mentions,
   engagement: now.engagement - before.engagement,
   distinctTrends: now.distinctTrends - before.distinctTrends,
-  sentiment: now.sentiment !== null && before.sentiment !== null ? now.sentiment - before.sentiment : null,
+  sentiment:
+    now.sentiment !== null && before.sentiment !== null ? now.sentiment - before.sentiment : null,
 });
 
 /** Time ranges whose rows decide an overview answer (also the cache's dependency ranges). */
-export function overviewRanges(query: OverviewQueryDto, now: Date, limits: AnalyticsLimits): TimeRange[] {
+export function overviewRanges(
+  query: OverviewQueryDto,
+  now: Date,
+  limits: AnalyticsLimits,
+): TimeRange[] {
   const range = resolveRange(query, now, limits);
   return query.compare === 'previous_period' ? [range, previousPeriod(range)] : [range];
 }
 
-export function platformsRanges(query: PlatformsQueryDto, now: Date, limits: AnalyticsLimits): TimeRange[] {
+export function platformsRanges(
+  query: PlatformsQueryDto,
+  now: Date,
+  limits: AnalyticsLimits,
+): TimeRange[] {
   return [resolveRange(query, now, limits)];
 }
 
@@ -79,7 +88,10 @@ export class AnalyticsService {
     private readonly trends: TrendsRepository,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.limits = { maxRangeDays: config.analytics.maxRangeDays, maxBuckets: config.analytics.maxBuckets };
+    this.limits = {
+      maxRangeDays: config.analytics.maxRangeDays,
+      maxBuckets: config.analytics.maxBuckets,
+    };
   }
 
   async overview(query: OverviewQueryDto, opts: ReadOptions = {}) {
@@ -105,7 +117,11 @@ export class AnalyticsService {
   async platforms(query: PlatformsQueryDto, opts: ReadOptions = {}) {
     const [range] = platformsRanges(query, opts.now ?? new Date(), this.limits);
     checkBuckets([range], this.limits, 'from');
-    const { totals, platforms } = await this.repository.overview(range, { region: query.region }, opts.raw);
+    const { totals, platforms } = await this.repository.overview(
+      range,
+      { region: query.region },
+      opts.raw,
+    );
     return {
       ...isoRange(range),
       items: platforms
@@ -156,6 +172,11 @@ export class AnalyticsService {
 }
 
 /** Platforms by mentions (descending), ties by platform slug. */
-function byMentionsThenPlatform(a: { platform: string; mentions: number }, b: { platform: string; mentions: number }) {
-  return b.mentions - a.mentions || (a.platform < b.platform ? -1 : a.platform > b.platform ? 1 : 0);
+function byMentionsThenPlatform(
+  a: { platform: string; mentions: number },
+  b: { platform: string; mentions: number },
+) {
+  return (
+    b.mentions - a.mentions || (a.platform < b.platform ? -1 : a.platform > b.platform ? 1 : 0)
+  );
 }

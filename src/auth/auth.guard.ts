@@ -29,7 +29,7 @@ export class AuthGuard implements CanActivate {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match) throw new UnauthorizedException('Missing bearer token');
-    const user = await this.tokens.verify(match[1]);
+    const user = this.tokens.verify(match[1]);
     request.user = user;
 
     const allowed = this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? ['admin'];

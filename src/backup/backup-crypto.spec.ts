@@ -1,11 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { HEADER_BYTES, TAG_BYTES, decryptStream, encryptStream, parseBackupKey } from './backup-crypto';
+import {
+  HEADER_BYTES,
+  TAG_BYTES,
+  decryptStream,
+  encryptStream,
+  parseBackupKey,
+} from './backup-crypto';
 
-async function run(input: Buffer, transform: ReturnType<typeof encryptStream>, chunk = 1000): Promise<Buffer> {
+async function run(
+  input: Buffer,
+  transform: ReturnType<typeof encryptStream>,
+  chunk = 1000,
+): Promise<Buffer> {
   const parts: Buffer[] = [];
-  const pieces = Array.from({ length: Math.ceil(input.length / chunk) }, (_, i) => input.subarray(i * chunk, (i + 1) * chunk));
+  const pieces = Array.from({ length: Math.ceil(input.length / chunk) }, (_, i) =>
+    input.subarray(i * chunk, (i + 1) * chunk),
+  );
   await pipeline(Readable.from(pieces), transform, async (source: AsyncIterable<Buffer>) => {
     for await (const part of source) parts.push(part);
   });
@@ -42,13 +54,19 @@ describe('backup encryption', () => {
     ['a flipped tag byte', (s: Buffer) => flip(s, s.length - 1), undefined],
   ])('fails authentication with %s', async (_name, tamper, otherKey) => {
     const sealed = tamper(await run(plain, encryptStream(key)));
-    await expect(run(sealed, decryptStream(otherKey ?? key))).rejects.toThrow(/authentication failed/);
+    await expect(run(sealed, decryptStream(otherKey ?? key))).rejects.toThrow(
+      /authentication failed/,
+    );
   });
 
   it('rejects truncated files and foreign files', async () => {
     const sealed = await run(plain, encryptStream(key));
-    await expect(run(sealed.subarray(0, HEADER_BYTES + 5), decryptStream(key))).rejects.toThrow(/truncated|authentication/);
-    await expect(run(Buffer.from('PGDMP not encrypted at all'), decryptStream(key))).rejects.toThrow(/magic/);
+    await expect(run(sealed.subarray(0, HEADER_BYTES + 5), decryptStream(key))).rejects.toThrow(
+      /truncated|authentication/,
+    );
+    await expect(
+      run(Buffer.from('PGDMP not encrypted at all'), decryptStream(key)),
+    ).rejects.toThrow(/magic/);
   });
 
   it('accepts only 32-byte base64 keys', () => {

@@ -18,11 +18,16 @@ import { loadConfig } from '../config/config';
 import { DatabaseService } from '../database/database.service';
 import { BackupService } from './backup.service';
 
-const USAGE = 'usage: npm run backup -- create [--verify] | list [--limit N] | verify <id> | restore <id> [--target <db>] [--force] | rotate';
+const USAGE =
+  'usage: npm run backup -- create [--verify] | list [--limit N] | verify <id> | restore <id> [--target <db>] [--force] | rotate';
 
 /** Nest's console logger writes warnings to stdout; stdout is reserved for the JSON result. */
 class StderrLogger extends ConsoleLogger {
-  protected override printMessages(messages: unknown[], context?: string, logLevel?: LogLevel): void {
+  protected override printMessages(
+    messages: unknown[],
+    context?: string,
+    logLevel?: LogLevel,
+  ): void {
     super.printMessages(messages, context, logLevel, 'stderr');
   }
 }
@@ -35,10 +40,18 @@ function actor(): string {
   }
 }
 
-async function execute(backups: BackupService, command: string, id: string | undefined, values: Record<string, unknown>): Promise<{ output: unknown; ok: boolean }> {
+async function execute(
+  backups: BackupService,
+  command: string,
+  id: string | undefined,
+  values: Record<string, unknown>,
+): Promise<{ output: unknown; ok: boolean }> {
   switch (command) {
     case 'create': {
-      const view = await backups.createAndWait(actor(), { verify: values.verify === true, rotate: true });
+      const view = await backups.createAndWait(actor(), {
+        verify: values.verify === true,
+        rotate: true,
+      });
       const verified = values.verify !== true || view.verification?.ok === true;
       return { output: view, ok: view.status === 'succeeded' && verified };
     }
@@ -50,7 +63,15 @@ async function execute(backups: BackupService, command: string, id: string | und
     }
     case 'restore': {
       const target = values.target as string | undefined;
-      return { output: await backups.restore(id!, { targetDatabase: target, force: values.force === true }, actor(), 'cli'), ok: true };
+      return {
+        output: await backups.restore(
+          id!,
+          { targetDatabase: target, force: values.force === true },
+          actor(),
+          'cli',
+        ),
+        ok: true,
+      };
     }
     case 'rotate':
       return { output: await backups.rotate(), ok: true };
@@ -71,7 +92,10 @@ async function main(): Promise<number> {
   });
   const [command, id] = positionals;
   const needsId = command === 'verify' || command === 'restore';
-  if (!['create', 'list', 'verify', 'restore', 'rotate'].includes(command ?? '') || (needsId && !id)) {
+  if (
+    !['create', 'list', 'verify', 'restore', 'rotate'].includes(command ?? '') ||
+    (needsId && !id)
+  ) {
     console.error(USAGE);
     return 2;
   }
@@ -90,7 +114,10 @@ async function main(): Promise<number> {
     process.stdout.write(JSON.stringify(output, null, 2) + '\n');
     return ok ? 0 : 1;
   } catch (error) {
-    const message = error instanceof HttpException ? JSON.stringify(error.getResponse()) : (error as Error).message;
+    const message =
+      error instanceof HttpException
+        ? JSON.stringify(error.getResponse())
+        : (error as Error).message;
     console.error(`backup ${command} failed: ${message}`);
     return 1;
   } finally {

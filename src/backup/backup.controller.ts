@@ -26,23 +26,36 @@ export class BackupController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One backup: status, file, size, sha256, timings, verification, manifest' })
+  @ApiOperation({
+    summary: 'One backup: status, file, size, sha256, timings, verification, manifest',
+  })
   get(@Param('id') id: string) {
     return this.backups.get(id);
   }
 
   @Post(':id/verify')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Checksum, decrypt, pg_restore --list, restore into a scratch database, compare row counts' })
+  @ApiOperation({
+    summary:
+      'Checksum, decrypt, pg_restore --list, restore into a scratch database, compare row counts',
+  })
   verify(@Param('id') id: string, @CurrentUser() user: AuthUser) {
     return this.backups.verify(id, user.sub, 'api');
   }
 
   @Post(':id/restore')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Restore into a new database (default) or, with force, over the live one' })
+  @ApiOperation({
+    summary: 'Restore into a new database (default) or, with force, over the live one',
+  })
   restore(@Param('id') id: string, @Body() body: RestoreBackupDto, @CurrentUser() user: AuthUser) {
-    if (body.confirm !== id) throw badParameter('confirm', 'confirm must equal the backup id being restored');
-    return this.backups.restore(id, { targetDatabase: body.targetDatabase, force: body.force }, user.sub, 'api');
+    if (body.confirm !== id)
+      throw badParameter('confirm', 'confirm must equal the backup id being restored');
+    return this.backups.restore(
+      id,
+      { targetDatabase: body.targetDatabase, force: body.force },
+      user.sub,
+      'api',
+    );
   }
 }

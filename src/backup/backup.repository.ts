@@ -79,7 +79,9 @@ export class BackupRepository {
   }
 
   async get(id: string): Promise<BackupRow | undefined> {
-    const rows = (await this.dataSource.query(`SELECT ${COLUMNS} FROM backups WHERE id = $1`, [id])) as BackupRow[];
+    const rows = (await this.dataSource.query(`SELECT ${COLUMNS} FROM backups WHERE id = $1`, [
+      id,
+    ])) as BackupRow[];
     return rows[0];
   }
 
@@ -90,7 +92,12 @@ export class BackupRepository {
     )) as BackupRow[];
   }
 
-  async succeed(id: string, sizeBytes: number, sha256: string, manifest: Record<string, unknown>): Promise<BackupRow> {
+  async succeed(
+    id: string,
+    sizeBytes: number,
+    sha256: string,
+    manifest: Record<string, unknown>,
+  ): Promise<BackupRow> {
     const [rows] = (await this.dataSource.query(
       `UPDATE backups SET status = 'succeeded', finished_at = clock_timestamp(), size_bytes = $2, sha256 = $3,
          manifest = $4, error = NULL
@@ -100,7 +107,11 @@ export class BackupRepository {
     return rows[0];
   }
 
-  async fail(id: string, error: string, manifest: Record<string, unknown> | null = null): Promise<void> {
+  async fail(
+    id: string,
+    error: string,
+    manifest: Record<string, unknown> | null = null,
+  ): Promise<void> {
     await this.dataSource.query(
       `UPDATE backups SET status = 'failed', finished_at = clock_timestamp(), error = $2,
          manifest = COALESCE($3, manifest)
@@ -120,7 +131,11 @@ export class BackupRepository {
     return rows;
   }
 
-  async recordVerification(id: string, verification: Record<string, unknown>, ok: boolean): Promise<void> {
+  async recordVerification(
+    id: string,
+    verification: Record<string, unknown>,
+    ok: boolean,
+  ): Promise<void> {
     await this.dataSource.query(
       `UPDATE backups SET verification = $2, verified_at = CASE WHEN $3 THEN clock_timestamp() ELSE verified_at END
        WHERE id = $1`,
@@ -136,7 +151,9 @@ export class BackupRepository {
   }
 
   async markDeleted(id: string): Promise<void> {
-    await this.dataSource.query(`UPDATE backups SET deleted_at = clock_timestamp() WHERE id = $1`, [id]);
+    await this.dataSource.query(`UPDATE backups SET deleted_at = clock_timestamp() WHERE id = $1`, [
+      id,
+    ]);
   }
 
   /** Latest success and verification, to seed the gauges after a restart. */
@@ -144,7 +161,9 @@ export class BackupRepository {
     const success = (await this.dataSource.query(
       `SELECT ${COLUMNS} FROM backups WHERE status = 'succeeded' ORDER BY finished_at DESC LIMIT 1`,
     )) as BackupRow[];
-    const [verified] = (await this.dataSource.query(`SELECT max(verified_at) AS at FROM backups`)) as { at: Date | null }[];
+    const [verified] = (await this.dataSource.query(
+      `SELECT max(verified_at) AS at FROM backups`,
+    )) as { at: Date | null }[];
     return { success: success[0], verifiedAt: verified.at };
   }
 }

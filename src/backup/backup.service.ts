@@ -17,6 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { CacheService } from '../cache/cache.service';
 import { badParameter } from '../common/field-errors';
 import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
@@ -26,8 +27,21 @@ import { JobScheduler } from '../jobs/job-scheduler';
 import { JobOutcome, JobFailure, JobsService } from '../jobs/jobs.service';
 import { JobTrigger } from '../jobs/job-names';
 import { MetricsService } from '../monitoring/metrics/metrics.service';
-import { BackupKeyError, ENCRYPTION_PARAMS, decryptStream, encryptStream, parseBackupKey } from './backup-crypto';
-import { HashTap, ensureDir, fsyncAndRename, removeQuietly, sha256File, writeFileAtomic } from './backup-files';
+import {
+  BackupKeyError,
+  ENCRYPTION_PARAMS,
+  decryptStream,
+  encryptStream,
+  parseBackupKey,
+} from './backup-crypto';
+import {
+  HashTap,
+  ensureDir,
+  fsyncAndRename,
+  removeQuietly,
+  sha256File,
+  writeFileAtomic,
+} from './backup-files';
 import { BackupRepository, BackupRow, BackupView, toBackupView } from './backup.repository';
 import {
   BackupError,
@@ -70,7 +84,10 @@ export interface RestoreResult extends Record<string, unknown> {
   targetDatabase: string;
   overLiveDatabase: boolean;
   durationMs: number;
-  rowCounts: { tablesCompared: number; mismatches: { table: string; expected: number; actual: number | null }[] };
+  rowCounts: {
+    tablesCompared: number;
+    mismatches: { table: string; expected: number; actual: number | null }[];
+  };
 }
 
 type RowCounts = Record<string, number>;
@@ -79,7 +96,10 @@ const DB_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/;
 
 /** Backup ids sort by time and are safe in file and database names: 20261121T020000Z-a1b2c3. */
 export function newBackupId(now = new Date()): string {
-  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+  return `${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
 const errnoType = (error: NodeJS.ErrnoException) =>
@@ -103,14 +123,20 @@ export class BackupService implements OnApplicationBootstrap {
     private readonly scheduler: JobScheduler,
     private readonly metrics: MetricsService,
     private readonly audit: AuditService,
+    private readonly cache: CacheService,
   ) {}
 
   onApplicationBootstrap(): void {
     // A thin cron: the scheduled run is the same backup, followed by verify and rotation.
-    this.scheduler.schedule('backup', this.config.backup.cron, this.config.backup.enabled, async () => {
-      const row = await this.insertRow('cron');
-      return this.perform(row, { verify: this.config.backup.verify, rotate: true });
-    });
+    this.scheduler.schedule(
+      'backup',
+      this.config.backup.cron,
+      this.config.backup.enabled,
+      async () => {
+        const row = await this.insertRow('cron');
+        return this.perform(row, { verify: this.config.backup.verify, rotate: true });
+      },
+    );
   }
 
   // ---- queries ---------------------------------------------------------------------------
@@ -142,7 +168,10 @@ export class BackupService implements OnApplicationBootstrap {
   }
 
   /** CLI: the same run, awaited. */
-  async createAndWait(actor: string, options: { verify: boolean; rotate: boolean }): Promise<BackupView> {
+  async createAndWait(
+    actor: string,
+    options: { verify: boolean; rotate: boolean },
+  ): Promise<BackupView> {
     const row = await this.insertRow('cli');
     await this.audit.record(actor, 'backup.create', row.id, { trigger: 'cli', file: row.file });
     await this.runBackupJob(row, options);
@@ -153,11 +182,21 @@ export class BackupService implements OnApplicationBootstrap {
     const id = newBackupId();
     const base = this.target.database.toLowerCase().replace(/[^a-z0-9_-]+/g, '_');
     const encrypted = this.config.backup.encryptionKey !== undefined;
-    return this.backups.insert(id, `${base}-${id}.dump${encrypted ? '.enc' : ''}`, encrypted, trigger);
+    return this.backups.insert(
+      id,
+      `${base}-${id}.dump${encrypted ? '.enc' : ''}`,
+      encrypted,
+      trigger,
+    );
   }
 
-  private async runBackupJob(row: BackupRow, options: { verify: boolean; rotate: boolean }): Promise<JobOutcome<Record<string, unknown>>> {
-    const outcome = await this.jobs.run('backup', row.trigger as JobTrigger, () => this.perform(row, options));
+  private async runBackupJob(
+    row: BackupRow,
+    options: { verify: boolean; rotate: boolean },
+  ): Promise<JobOutcome<Record<string, unknown>>> {
+    const outcome = await this.jobs.run('backup', row.trigger as JobTrigger, () =>
+      this.perform(row, options),
+    );
     if (outcome.status === 'skipped_locked') {
       await this.backups.fail(row.id, 'skipped: another backup is running (advisory lock held)');
       this.metrics.errors.inc({ service: 'backup', type: 'locked' });
@@ -166,7 +205,10 @@ export class BackupService implements OnApplicationBootstrap {
   }
 
   /** The job body: dump, then (optionally) verify and rotate. Throws JobFailure on failure. */
-  private async perform(row: BackupRow, options: { verify: boolean; rotate: boolean }): Promise<Record<string, unknown>> {
+  private async perform(
+    row: BackupRow,
+    options: { verify: boolean; rotate: boolean },
+  ): Promise<Record<string, unknown>> {
     await this.cleanInterrupted(row.started_at);
     const started = performance.now();
     let done: BackupRow;
@@ -195,7 +237,10 @@ export class BackupService implements OnApplicationBootstrap {
       const verification = await this.verifyBackup(done);
       details.verification = verification;
       if (!verification.ok) {
-        throw new JobFailure(`backup ${row.id} written but verification failed at ${verification.failedStep}: ${verification.error}`, details);
+        throw new JobFailure(
+          `backup ${row.id} written but verification failed at ${verification.failedStep}: ${verification.error}`,
+          details,
+        );
       }
     }
     return details;
@@ -219,7 +264,10 @@ export class BackupService implements OnApplicationBootstrap {
     try {
       await ensureDir(dir);
     } catch (error) {
-      throw new BackupError('dir_unwritable', `BACKUP_DIR ${dir} is not usable: ${(error as Error).message}`);
+      throw new BackupError(
+        'dir_unwritable',
+        `BACKUP_DIR ${dir} is not usable: ${(error as Error).message}`,
+      );
     }
 
     const final = join(dir, row.file);
@@ -232,20 +280,32 @@ export class BackupService implements OnApplicationBootstrap {
       try {
         // 'wx': never overwrite; owner-only because a backup holds every row.
         out = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
-        await new Promise<void>((resolve, reject) => out.once('open', () => resolve()).once('error', reject));
+        await new Promise<void>((resolve, reject) =>
+          out.once('open', () => resolve()).once('error', reject),
+        );
       } catch (error) {
-        throw new BackupError('dir_unwritable', `BACKUP_DIR ${dir} is not writable: ${(error as Error).message}`);
+        throw new BackupError(
+          'dir_unwritable',
+          `BACKUP_DIR ${dir} is not writable: ${(error as Error).message}`,
+        );
       }
 
       // One REPEATABLE READ snapshot shared by pg_dump and our row counts, so the counts are exact.
       await snapshotClient.connect();
       await snapshotClient.query('SET statement_timeout = 0');
       await snapshotClient.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-      const [{ snapshot }] = (await snapshotClient.query<{ snapshot: string }>('SELECT pg_export_snapshot() AS snapshot')).rows;
+      const [{ snapshot }] = (
+        await snapshotClient.query<{ snapshot: string }>('SELECT pg_export_snapshot() AS snapshot')
+      ).rows;
 
       const child = spawn(
         pgDump,
-        ['--format=custom', `--snapshot=${snapshot}`, '--lock-wait-timeout=60000', ...connArgs(this.target, this.target.database)],
+        [
+          '--format=custom',
+          `--snapshot=${snapshot}`,
+          '--lock-wait-timeout=60000',
+          ...connArgs(this.target, this.target.database),
+        ],
         { env: pgEnv(this.target), stdio: ['ignore', 'pipe', 'pipe'] },
       );
       const stderr = collectStderr(child);
@@ -275,7 +335,11 @@ export class BackupService implements OnApplicationBootstrap {
       const exit = await exited;
       const rowCounts = await counting;
       await snapshotClient.query('COMMIT');
-      if (exit !== 0) throw new BackupError('dump_failed', `pg_dump exited with ${exit}: ${stderr() || 'no output'}`);
+      if (exit !== 0)
+        throw new BackupError(
+          'dump_failed',
+          `pg_dump exited with ${exit}: ${stderr() || 'no output'}`,
+        );
       const dumpBytes = key ? plain.bytes : stored.bytes;
       if (dumpBytes === 0) throw new BackupError('dump_failed', 'pg_dump produced no output');
 
@@ -296,7 +360,11 @@ export class BackupService implements OnApplicationBootstrap {
         startedAt: row.started_at.toISOString(),
         finishedAt: new Date().toISOString(),
         snapshot: { exported: snapshot, isolation: 'REPEATABLE READ' },
-        rowCounts: { exact: true, source: 'count(*) in the snapshot pg_dump used', tables: rowCounts },
+        rowCounts: {
+          exact: true,
+          source: 'count(*) in the snapshot pg_dump used',
+          tables: rowCounts,
+        },
         encryption: key ? ENCRYPTION_PARAMS : null,
       };
       await writeFileAtomic(manifestPath, dir, JSON.stringify(manifest, null, 2) + '\n');
@@ -309,7 +377,8 @@ export class BackupService implements OnApplicationBootstrap {
       }
       if (error instanceof BackupError) throw error;
       const errno = error as NodeJS.ErrnoException;
-      if (errno.code === 'ENOSPC' || errno.code === 'EDQUOT') throw new BackupError('disk_full', `disk full: ${errno.message}`);
+      if (errno.code === 'ENOSPC' || errno.code === 'EDQUOT')
+        throw new BackupError('disk_full', `disk full: ${errno.message}`);
       throw new BackupError('dump_failed', errno.message);
     } finally {
       await snapshotClient.end().catch(() => undefined);
@@ -362,17 +431,25 @@ export class BackupService implements OnApplicationBootstrap {
     let result: VerificationResult | undefined;
     const outcome = await this.jobs.run('backup-verify', trigger, async () => {
       result = await this.verifyBackup(row);
-      if (!result.ok) throw new JobFailure(`verification of ${id} failed at ${result.failedStep}: ${result.error}`, result);
+      if (!result.ok)
+        throw new JobFailure(
+          `verification of ${id} failed at ${result.failedStep}: ${result.error}`,
+          result,
+        );
       return result;
     });
-    if (outcome.status === 'skipped_locked') throw new ConflictException('another verification is running; try again later');
+    if (outcome.status === 'skipped_locked')
+      throw new ConflictException('another verification is running; try again later');
     if (!result) throw new Error(outcome.error ?? 'verification did not run');
     return result;
   }
 
   private assertRestorable(row: BackupRow): void {
     if (row.deleted_at) throw new ConflictException(`backup ${row.id} was deleted by rotation`);
-    if (row.status !== 'succeeded') throw new ConflictException(`backup ${row.id} is ${row.status}; only succeeded backups can be used`);
+    if (row.status !== 'succeeded')
+      throw new ConflictException(
+        `backup ${row.id} is ${row.status}; only succeeded backups can be used`,
+      );
   }
 
   private async verifyBackup(row: BackupRow): Promise<VerificationResult> {
@@ -396,8 +473,15 @@ export class BackupService implements OnApplicationBootstrap {
       result.steps.decrypt = row.encrypted ? 'ok' : 'skipped';
       step = 'list';
       const pgRestore = await this.tool('pg_restore');
-      const listing = await runTool(pgRestore, ['--list', archive.path], process.env, 'list_failed');
-      result.archiveEntries = listing.stdout.split('\n').filter((l) => l && !l.startsWith(';')).length;
+      const listing = await runTool(
+        pgRestore,
+        ['--list', archive.path],
+        process.env,
+        'list_failed',
+      );
+      result.archiveEntries = listing.stdout
+        .split('\n')
+        .filter((l) => l && !l.startsWith(';')).length;
       result.steps.list = 'ok';
 
       step = 'restore';
@@ -415,7 +499,10 @@ export class BackupService implements OnApplicationBootstrap {
       if (compared.mismatches.length) {
         throw new Error(
           `row counts differ from the manifest in ${compared.mismatches.length} table(s): ` +
-            compared.mismatches.slice(0, 3).map((m) => `${m.table} expected ${m.expected}, got ${m.actual}`).join('; '),
+            compared.mismatches
+              .slice(0, 3)
+              .map((m) => `${m.table} expected ${m.expected}, got ${m.actual}`)
+              .join('; '),
         );
       }
       result.steps.row_counts = 'ok';
@@ -426,7 +513,10 @@ export class BackupService implements OnApplicationBootstrap {
       result.error = (error as Error).message;
       this.metrics.errors.inc({ service: 'backup', type: `verify_${step}` });
     } finally {
-      if (scratchCreated) await this.dropDatabase(scratch).catch((e: Error) => this.logger.error(`could not drop ${scratch}: ${e.message}`));
+      if (scratchCreated)
+        await this.dropDatabase(scratch).catch((e: Error) =>
+          this.logger.error(`could not drop ${scratch}: ${e.message}`),
+        );
       await archive?.cleanup();
     }
     await this.backups.recordVerification(row.id, result, result.ok);
@@ -451,17 +541,26 @@ export class BackupService implements OnApplicationBootstrap {
     }
     onStep('checksum');
     const { sha256 } = await sha256File(path);
-    if (sha256 !== row.sha256) throw new Error(`sha256 mismatch: file ${sha256}, recorded ${row.sha256}`);
+    if (sha256 !== row.sha256)
+      throw new Error(`sha256 mismatch: file ${sha256}, recorded ${row.sha256}`);
     onStep('decrypt');
     if (!row.encrypted) return { path, cleanup: async () => undefined };
 
     const raw = this.config.backup.encryptionKey;
-    if (raw === undefined) throw new Error('backup is encrypted but BACKUP_ENCRYPTION_KEY is not set');
+    if (raw === undefined)
+      throw new Error('backup is encrypted but BACKUP_ENCRYPTION_KEY is not set');
     const key = parseBackupKey(raw);
-    const plain = join(this.config.backup.dir, `.${row.id}.${randomBytes(4).toString('hex')}.plain.tmp`);
+    const plain = join(
+      this.config.backup.dir,
+      `.${row.id}.${randomBytes(4).toString('hex')}.plain.tmp`,
+    );
     const cleanup = () => removeQuietly(plain);
     try {
-      await pipeline(createReadStream(path), decryptStream(key), createWriteStream(plain, { flags: 'wx', mode: 0o600 }));
+      await pipeline(
+        createReadStream(path),
+        decryptStream(key),
+        createWriteStream(plain, { flags: 'wx', mode: 0o600 }),
+      );
     } catch (error) {
       await cleanup();
       throw error;
@@ -477,7 +576,13 @@ export class BackupService implements OnApplicationBootstrap {
 
   private async pgRestore(pgRestore: string, archive: string, database: string): Promise<void> {
     // --no-owner/--no-acl: the restoring role owns what it creates, whatever role made the dump.
-    const args = ['--exit-on-error', '--single-transaction', '--no-owner', '--no-acl', ...connArgs(this.target, database)];
+    const args = [
+      '--exit-on-error',
+      '--single-transaction',
+      '--no-owner',
+      '--no-acl',
+      ...connArgs(this.target, database),
+    ];
     await runTool(pgRestore, [...args, archive], pgEnv(this.target), 'restore_failed');
   }
 
@@ -490,7 +595,10 @@ export class BackupService implements OnApplicationBootstrap {
   private async restoreOverLive(pgRestore: string, archive: string): Promise<void> {
     const psql = resolvePgTool('psql', this.config.backup.pgBinDir);
     const env = pgEnv(this.target);
-    const producer = spawn(pgRestore, ['--no-owner', '--no-acl', '--file=-', archive], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const producer = spawn(pgRestore, ['--no-owner', '--no-acl', '--file=-', archive], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const consumer = spawn(
       psql,
       [
@@ -530,16 +638,28 @@ export class BackupService implements OnApplicationBootstrap {
       exit(consumer),
       pipeline(producer.stdout!, consumer.stdin!).catch(() => undefined),
     ]);
-    if (consumerExit !== 0) throw new BackupError('restore_failed', `psql exited with ${consumerExit}: ${consumerErr() || 'no output'}`);
-    if (producerExit !== 0) throw new BackupError('restore_failed', `pg_restore exited with ${producerExit}: ${producerErr() || 'no output'}`);
+    if (consumerExit !== 0)
+      throw new BackupError(
+        'restore_failed',
+        `psql exited with ${consumerExit}: ${consumerErr() || 'no output'}`,
+      );
+    if (producerExit !== 0)
+      throw new BackupError(
+        'restore_failed',
+        `pg_restore exited with ${producerExit}: ${producerErr() || 'no output'}`,
+      );
   }
 
   private async dropDatabase(name: string): Promise<void> {
     await this.dataSource.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
   }
 
-  private async compareRowCounts(row: BackupRow, database: string): Promise<RestoreResult['rowCounts']> {
-    const expected = ((row.manifest?.rowCounts as { tables?: RowCounts } | undefined)?.tables ?? {}) as RowCounts;
+  private async compareRowCounts(
+    row: BackupRow,
+    database: string,
+  ): Promise<RestoreResult['rowCounts']> {
+    const expected = ((row.manifest?.rowCounts as { tables?: RowCounts } | undefined)?.tables ??
+      {}) as RowCounts;
     const client = new Client(pgClientConfig(this.target, database));
     await client.connect();
     const mismatches: RestoreResult['rowCounts']['mismatches'] = [];
@@ -564,21 +684,38 @@ export class BackupService implements OnApplicationBootstrap {
    * Restores into a new database (default `<db>_restore_<id>`), or over the live database when
    * `targetDatabase` names it and `force` is true. Guards are checked before anything runs.
    */
-  async restore(id: string, options: RestoreOptions, actor: string, trigger: JobTrigger): Promise<RestoreResult> {
+  async restore(
+    id: string,
+    options: RestoreOptions,
+    actor: string,
+    trigger: JobTrigger,
+  ): Promise<RestoreResult> {
     const row = await this.mustGet(id);
     const live = this.target.database;
     const targetDatabase = options.targetDatabase ?? scratchDatabaseName(live, 'restore', id);
     if (!DB_NAME_PATTERN.test(targetDatabase)) {
-      throw badParameter('targetDatabase', 'targetDatabase must be 1-63 characters of letters, digits, _, $ or -, not starting with a digit');
+      throw badParameter(
+        'targetDatabase',
+        'targetDatabase must be 1-63 characters of letters, digits, _, $ or -, not starting with a digit',
+      );
     }
     const overLive = targetDatabase === live;
     if (overLive && options.force !== true) {
-      throw badParameter('force', `restoring over the live database "${live}" requires "force": true`);
+      throw badParameter(
+        'force',
+        `restoring over the live database "${live}" requires "force": true`,
+      );
     }
     this.assertRestorable(row);
     if (!overLive) {
-      const [exists] = (await this.dataSource.query('SELECT 1 FROM pg_database WHERE datname = $1', [targetDatabase])) as unknown[];
-      if (exists) throw new ConflictException(`database "${targetDatabase}" already exists; choose a new name`);
+      const [exists] = (await this.dataSource.query(
+        'SELECT 1 FROM pg_database WHERE datname = $1',
+        [targetDatabase],
+      )) as unknown[];
+      if (exists)
+        throw new ConflictException(
+          `database "${targetDatabase}" already exists; choose a new name`,
+        );
     }
 
     let result: RestoreResult | undefined;
@@ -589,11 +726,16 @@ export class BackupService implements OnApplicationBootstrap {
       try {
         const pgRestore = await this.tool('pg_restore');
         if (!overLive) {
-          await this.dataSource.query(`CREATE DATABASE ${quoteIdent(targetDatabase)} TEMPLATE template0`);
+          await this.dataSource.query(
+            `CREATE DATABASE ${quoteIdent(targetDatabase)} TEMPLATE template0`,
+          );
           created = true;
         }
-        if (overLive) await this.restoreOverLive(pgRestore, archive.path);
-        else await this.pgRestore(pgRestore, archive.path, targetDatabase);
+        if (overLive) {
+          await this.restoreOverLive(pgRestore, archive.path);
+          // Cached answers describe the data before the restore.
+          await this.cache.invalidateAll();
+        } else await this.pgRestore(pgRestore, archive.path, targetDatabase);
         result = {
           backupId: id,
           targetDatabase,
@@ -610,7 +752,8 @@ export class BackupService implements OnApplicationBootstrap {
         await archive.cleanup();
       }
     });
-    if (outcome.status === 'skipped_locked') throw new ConflictException('another restore is running; try again later');
+    if (outcome.status === 'skipped_locked')
+      throw new ConflictException('another restore is running; try again later');
     // Written after the restore: restoring over the live database replaces admin_audit_log too.
     await this.audit.record(actor, 'backup.restore', id, {
       trigger,
@@ -620,7 +763,10 @@ export class BackupService implements OnApplicationBootstrap {
       status: outcome.status,
       error: outcome.error ?? null,
     });
-    if (!result) throw new UnprocessableEntityException(`restore of ${id} failed: ${outcome.error ?? 'unknown error'}`);
+    if (!result)
+      throw new UnprocessableEntityException(
+        `restore of ${id} failed: ${outcome.error ?? 'unknown error'}`,
+      );
     return result;
   }
 
@@ -629,7 +775,8 @@ export class BackupService implements OnApplicationBootstrap {
   /** GFS rotation: deletes the files of backups outside the policy and marks their rows. */
   async rotate(): Promise<{ kept: string[]; deleted: string[]; skipped?: string }> {
     const { keepDaily: daily, keepWeekly: weekly, keepMonthly: monthly } = this.config.backup;
-    if (daily + weekly + monthly === 0) return { kept: [], deleted: [], skipped: 'all BACKUP_KEEP_* are 0: rotation off' };
+    if (daily + weekly + monthly === 0)
+      return { kept: [], deleted: [], skipped: 'all BACKUP_KEEP_* are 0: rotation off' };
     const rows = await this.backups.rotationCandidates();
     const plan = planRotation(
       rows.map((r) => ({ id: r.id, startedAt: r.started_at, verified: r.verified_at !== null })),
@@ -649,7 +796,8 @@ export class BackupService implements OnApplicationBootstrap {
         this.logger.error(`rotation could not delete backup ${id}: ${(error as Error).message}`);
       }
     }
-    if (deleted.length) this.logger.log(`rotation deleted ${deleted.length} backup(s): ${deleted.join(', ')}`);
+    if (deleted.length)
+      this.logger.log(`rotation deleted ${deleted.length} backup(s): ${deleted.join(', ')}`);
     return { kept: plan.keep, deleted };
   }
 }

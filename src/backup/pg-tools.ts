@@ -48,7 +48,17 @@ export function pgEnv(target: ConnectionTarget): NodeJS.ProcessEnv {
 
 /** Connection arguments (no password). */
 export function connArgs(target: ConnectionTarget, database: string): string[] {
-  return ['--host', target.host, '--port', String(target.port), '--username', target.user, '--no-password', '--dbname', database];
+  return [
+    '--host',
+    target.host,
+    '--port',
+    String(target.port),
+    '--username',
+    target.user,
+    '--no-password',
+    '--dbname',
+    database,
+  ];
 }
 
 /** Runs a tool to completion, collecting stdout and (bounded) stderr; rejects on a non-zero exit. */
@@ -67,7 +77,12 @@ export function runTool(
     child.on('close', (code, signal) => {
       const text = Buffer.concat(out).toString('utf8');
       if (code === 0) return resolve({ stdout: text, stderr: stderr() });
-      reject(new BackupError(type, `${toolName(path)} exited with ${signal ?? code}: ${stderr() || 'no output'}`));
+      reject(
+        new BackupError(
+          type,
+          `${toolName(path)} exited with ${signal ?? code}: ${stderr() || 'no output'}`,
+        ),
+      );
     });
   });
 }
@@ -86,7 +101,11 @@ export function collectStderr(child: ChildProcess): () => string {
 /** "pg_dump (PostgreSQL) 15.20 (Debian …)" → { major: 15, version: "15.20" }. */
 export function parseToolVersion(output: string): { major: number; version: string } {
   const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output);
-  if (!match) throw new BackupError('version_unknown', `cannot read the tool version from "${output.trim()}"`);
+  if (!match)
+    throw new BackupError(
+      'version_unknown',
+      `cannot read the tool version from "${output.trim()}"`,
+    );
   return { major: Number(match[1]), version: match[2] ? `${match[1]}.${match[2]}` : match[1] };
 }
 
@@ -102,7 +121,11 @@ export const serverMajor = (versionNum: number) => Math.floor(versionNum / 10000
  * pg_dump refuses servers newer than itself; say so up front, naming both versions.
  * A newer pg_dump against an older server is fine.
  */
-export function checkToolAgainstServer(tool: PgTool, toolVer: { major: number; version: string }, server: { major: number; version: string }): void {
+export function checkToolAgainstServer(
+  tool: PgTool,
+  toolVer: { major: number; version: string },
+  server: { major: number; version: string },
+): void {
   if (toolVer.major < server.major) {
     throw new BackupError(
       'version_mismatch',

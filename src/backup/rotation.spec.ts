@@ -23,12 +23,29 @@ describe('planRotation', () => {
     const backups = daily('2026-11-21', 365);
     const plan = planRotation(backups, { daily: 7, weekly: 4, monthly: 6 });
     // Computed by hand: 2026-11-21 is a Saturday.
-    const expectedDaily = ['2026-11-21', '2026-11-20', '2026-11-19', '2026-11-18', '2026-11-17', '2026-11-16', '2026-11-15'];
+    const expectedDaily = [
+      '2026-11-21',
+      '2026-11-20',
+      '2026-11-19',
+      '2026-11-18',
+      '2026-11-17',
+      '2026-11-16',
+      '2026-11-15',
+    ];
     // Newest of ISO weeks W47 (21st), W46 (Sun 15th), W45 (Sun 8th), W44 (Sun 1st).
     const expectedWeekly = ['2026-11-21', '2026-11-15', '2026-11-08', '2026-11-01'];
     // Newest of Nov (21st), Oct, Sep, Aug, Jul, Jun (last days).
-    const expectedMonthly = ['2026-11-21', '2026-10-31', '2026-09-30', '2026-08-31', '2026-07-31', '2026-06-30'];
-    const expected = [...new Set([...expectedDaily, ...expectedWeekly, ...expectedMonthly])].sort().reverse();
+    const expectedMonthly = [
+      '2026-11-21',
+      '2026-10-31',
+      '2026-09-30',
+      '2026-08-31',
+      '2026-07-31',
+      '2026-06-30',
+    ];
+    const expected = [...new Set([...expectedDaily, ...expectedWeekly, ...expectedMonthly])]
+      .sort()
+      .reverse();
     expect(plan.keep).toEqual(expected);
     expect(plan.keep).toHaveLength(7 + 2 + 5);
     expect(plan.remove).toHaveLength(365 - expected.length);
@@ -49,11 +66,18 @@ describe('planRotation', () => {
       startedAt: new Date(Date.parse('2026-11-21T02:00:00Z') - gap * 86_400_000),
       verified: false,
     }));
-    expect(planRotation(backups, { daily: 3, weekly: 0, monthly: 0 }).keep).toEqual(['d0', 'd3', 'd10']);
+    expect(planRotation(backups, { daily: 3, weekly: 0, monthly: 0 }).keep).toEqual([
+      'd0',
+      'd3',
+      'd10',
+    ]);
   });
 
   it('never removes the newest verified backup', () => {
-    const backups = daily('2026-11-21', 20).map((b) => ({ ...b, verified: b.id === '2026-11-05' || b.id === '2026-11-02' }));
+    const backups = daily('2026-11-21', 20).map((b) => ({
+      ...b,
+      verified: b.id === '2026-11-05' || b.id === '2026-11-02',
+    }));
     const plan = planRotation(backups, { daily: 2, weekly: 0, monthly: 0 });
     expect(plan.keep).toEqual(['2026-11-21', '2026-11-20', '2026-11-05']);
     expect(plan.reasons['2026-11-05']).toEqual(['newest verified']);

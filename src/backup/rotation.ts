@@ -38,7 +38,9 @@ export function isoWeekKey(d: Date): string {
  * the service without a backup known to restore. Pure, so it is tested on made-up dates.
  */
 export function planRotation(backups: RotationCandidate[], policy: RotationPolicy): RotationPlan {
-  const newestFirst = [...backups].sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || (a.id < b.id ? 1 : -1));
+  const newestFirst = [...backups].sort(
+    (a, b) => b.startedAt.getTime() - a.startedAt.getTime() || (a.id < b.id ? 1 : -1),
+  );
   const reasons: Record<string, string[]> = {};
   const mark = (id: string, reason: string) => (reasons[id] ??= []).push(reason);
 

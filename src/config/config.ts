@@ -54,6 +54,7 @@ export interface AppConfig {
     indexMaintenance: { enabled: boolean; cron: string };
   };
   retention: { partitionPremake: number; archive: boolean; lockTimeoutMs: number };
+  maintenance: { bloatThresholdPercent: number; bloatMinBytes: number; lockTimeoutMs: number };
   backup: {
     dir: string;
     encryptionKey?: string;
@@ -65,7 +66,7 @@ export interface AppConfig {
     keepMonthly: number;
     pgBinDir?: string;
   };
-  analytics: { statementTimeoutMs: number; maxRangeDays: number };
+  analytics: { statementTimeoutMs: number; maxRangeDays: number; maxBuckets: number };
 }
 
 export class ConfigError extends Error {}
@@ -157,6 +158,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       archive: env.RETENTION_ARCHIVE,
       lockTimeoutMs: env.RETENTION_LOCK_TIMEOUT_MS,
     },
+    maintenance: {
+      bloatThresholdPercent: env.INDEX_BLOAT_THRESHOLD_PERCENT,
+      bloatMinBytes: env.INDEX_BLOAT_MIN_BYTES,
+      lockTimeoutMs: env.MAINTENANCE_LOCK_TIMEOUT_MS,
+    },
     backup: {
       dir: resolve(env.BACKUP_DIR),
       encryptionKey: env.BACKUP_ENCRYPTION_KEY,
@@ -171,6 +177,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     analytics: {
       statementTimeoutMs: env.ANALYTICS_STATEMENT_TIMEOUT_MS,
       maxRangeDays: env.ANALYTICS_MAX_RANGE_DAYS,
+      maxBuckets: env.ANALYTICS_MAX_BUCKETS,
     },
   };
 }

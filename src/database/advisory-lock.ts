@@ -33,7 +33,9 @@ export async function withAdvisoryLock<T>(
     if (options.wait) {
       await runner.query('SELECT pg_advisory_lock($1)', [lock]);
     } else {
-      const [row] = (await runner.query('SELECT pg_try_advisory_lock($1) AS ok', [lock])) as { ok: boolean }[];
+      const [row] = (await runner.query('SELECT pg_try_advisory_lock($1) AS ok', [lock])) as {
+        ok: boolean;
+      }[];
       if (!row.ok) return { acquired: false };
     }
     try {
@@ -46,8 +48,9 @@ export async function withAdvisoryLock<T>(
   } finally {
     if (broken) {
       // TypeORM keeps this private; an error tells pg-pool to discard the connection.
-      const discard = (runner as unknown as { releasePostgresConnection(err: Error): Promise<void> })
-        .releasePostgresConnection;
+      const discard = (
+        runner as unknown as { releasePostgresConnection(err: Error): Promise<void> }
+      ).releasePostgresConnection;
       await discard.call(runner, new Error('advisory lock connection broken'));
     } else {
       await runner.release();

@@ -42,7 +42,8 @@ export class IngestService {
     const groups = await this.repository.insertBatch(unique);
     const accepted = groups.reduce((sum, g) => sum + g.accepted, 0);
     const result = { accepted, duplicates: rows.length - accepted };
-    if (accepted > 0) await this.events.emitCommitted({ ...result, groups });
+    // Emitted for all-duplicate batches too, so duplicate counters see every batch.
+    await this.events.emitCommitted({ ...result, groups });
     return result;
   }
 }

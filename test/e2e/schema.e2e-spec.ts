@@ -122,7 +122,9 @@ describe('schema, migrations and CLIs', () => {
     const [raw] = await db.query<{ n: string; m: string }>(
       `SELECT count(*) AS n, sum(mentions) AS m FROM trend_observations`,
     );
-    const [daily] = await db.query<{ m: string }>('SELECT sum(mentions) AS m FROM trend_rollups_daily');
+    const [daily] = await db.query<{ m: string }>(
+      'SELECT sum(mentions) AS m FROM trend_rollups_daily',
+    );
     expect(loaded).toBeGreaterThan(1000);
     expect(Number(raw.n)).toBe(loaded);
     expect(daily.m).toBe(raw.m);

@@ -18,6 +18,9 @@ export default async function globalSetup(): Promise<void> {
     TEST_PG_USER: server.user,
     TEST_PG_PASSWORD: server.password,
   });
-  (globalThis as { embeddedTestServer?: { stop(): void; dir: string } }).embeddedTestServer = { stop: () => server.stop(), dir };
+  (globalThis as { embeddedTestServer?: { stop(): void; dir: string } }).embeddedTestServer = {
+    stop: () => server.stop(),
+    dir,
+  };
   console.log(`\nno PostgreSQL on 127.0.0.1:5432: using an embedded server on port ${server.port}`);
 }

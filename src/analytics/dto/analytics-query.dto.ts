@@ -7,19 +7,26 @@ import { LimitQueryDto, ScopeQueryDto } from '../../trends/dto/query.dto';
 const ISO = { strict: true, strictSeparator: true };
 
 export class RangeQueryDto extends ScopeQueryDto {
-  @ApiPropertyOptional({ description: 'Start, inclusive (ISO 8601); default to − 24h. Used as given.' })
+  @ApiPropertyOptional({
+    description: 'Start, inclusive (ISO 8601); default to − 24h. Used as given.',
+  })
   @IsOptional()
   @IsISO8601(ISO, { message: 'from must be an ISO 8601 timestamp' })
   from?: string;
 
-  @ApiPropertyOptional({ description: 'End, exclusive (ISO 8601); default the end of the current hour' })
+  @ApiPropertyOptional({
+    description: 'End, exclusive (ISO 8601); default the end of the current hour',
+  })
   @IsOptional()
   @IsISO8601(ISO, { message: 'to must be an ISO 8601 timestamp' })
   to?: string;
 }
 
 export class OverviewQueryDto extends RangeQueryDto {
-  @ApiPropertyOptional({ enum: ['previous_period'], description: 'Add the period just before and the change' })
+  @ApiPropertyOptional({
+    enum: ['previous_period'],
+    description: 'Add the period just before and the change',
+  })
   @IsOptional()
   @IsIn(['previous_period'], { message: 'compare must be previous_period' })
   compare?: 'previous_period';
@@ -34,7 +41,9 @@ export class MoversQueryDto extends LimitQueryDto {
   @IsIn(WINDOW_NAMES, { message: `window must be one of ${WINDOW_NAMES.join(', ')}` })
   window: string = '24h';
 
-  @ApiPropertyOptional({ description: 'End of the window (ISO 8601); rounded up to a whole hour for windows >= 1h' })
+  @ApiPropertyOptional({
+    description: 'End of the window (ISO 8601); rounded up to a whole hour for windows >= 1h',
+  })
   @IsOptional()
   @IsISO8601(ISO, { message: 'at must be an ISO 8601 timestamp' })
   at?: string;

@@ -13,19 +13,25 @@ export class ListBackupsQueryDto {
 }
 
 export class RestoreBackupDto {
-  @ApiProperty({ description: 'Must equal the backup id (guards against restoring the wrong backup)' })
+  @ApiProperty({
+    description: 'Must equal the backup id (guards against restoring the wrong backup)',
+  })
   @IsOptional()
   @IsString({ message: 'confirm must be the backup id' })
   confirm?: string;
 
   @ApiPropertyOptional({
-    description: 'Database to restore into; default a new database <db>_restore_<id>. The live database needs "force": true',
+    description:
+      'Database to restore into; default a new database <db>_restore_<id>. The live database needs "force": true',
   })
   @IsOptional()
   @IsString({ message: 'targetDatabase must be a string' })
   targetDatabase?: string;
 
-  @ApiPropertyOptional({ description: 'Required (true) to restore over the live database', default: false })
+  @ApiPropertyOptional({
+    description: 'Required (true) to restore over the live database',
+    default: false,
+  })
   @IsOptional()
   @IsBoolean({ message: 'force must be a boolean' })
   force?: boolean;

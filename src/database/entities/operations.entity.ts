@@ -2,7 +2,11 @@ import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'ty
 
 @Entity('retention_policies')
 export class RetentionPolicy {
-  @PrimaryColumn({ name: 'table_name', type: 'text', primaryKeyConstraintName: 'pk_retention_policies' })
+  @PrimaryColumn({
+    name: 'table_name',
+    type: 'text',
+    primaryKeyConstraintName: 'pk_retention_policies',
+  })
   tableName: string;
 
   @Column({ name: 'keep_days', type: 'integer' })

@@ -1,0 +1,53 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import autocannon from 'autocannon';
+import { freePort } from './service';
+
+/**
+ * A bare `node:http` server in its own process answering every request with `body`: the
+ * machine's ceiling for an HTTP JSON answer, measured in the same run as the service.
+ */
+export async function startBareServer(
+  body: string,
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const source = `
+    const body = Buffer.from(process.env.BARE_BODY);
+    require('node:http').createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
+      res.end(body);
+    }).listen(${port}, '127.0.0.1', () => process.send && process.send('up'));`;
+  const child: ChildProcess = spawn(process.execPath, ['-e', source], {
+    env: { ...process.env, BARE_BODY: body },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Requests/s and latency percentiles (ms) of `url` under `connections` concurrent keep-alive clients. */
+export async function loadRate(
+  url: string,
+  headers: Record<string, string> = {},
+  seconds = 5,
+  connections = 50,
+): Promise<{ rps: number; p50: number; p99: number; errors: number; non2xx: number }> {
+  const result = await autocannon({ url, connections, duration: seconds, headers });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+  };
+}

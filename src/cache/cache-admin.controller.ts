@@ -1,0 +1,37 @@
+import { Controller, Delete, Get, ServiceUnavailableException } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuditService } from '../audit/audit.service';
+import { AuthUser, CurrentUser, Roles } from '../auth/roles';
+import { CacheService } from './cache.service';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller()
+export class CacheAdminController {
+  constructor(
+    private readonly cache: CacheService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @Get(['api/v1/admin/cache', 'monitoring/admin/cache'])
+  @ApiOperation({
+    summary: 'Cache state: connected, hits, misses, hit rate, keys under the prefix, memory used',
+  })
+  stats() {
+    return this.cache.stats();
+  }
+
+  @Delete('api/v1/admin/cache')
+  @ApiOperation({ summary: 'Delete every key under REDIS_KEY_PREFIX (SCAN + UNLINK); audited' })
+  async clear(@CurrentUser() user: AuthUser) {
+    let deleted: number;
+    try {
+      deleted = await this.cache.clear();
+    } catch {
+      throw new ServiceUnavailableException('Cache store unavailable; nothing was cleared');
+    }
+    await this.audit.record(user.sub, 'cache.clear', 'cache', { deleted });
+    return { deleted };
+  }
+}

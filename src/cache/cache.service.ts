@@ -1,0 +1,403 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { createHash, randomBytes } from 'node:crypto';
+import { AppConfig } from '../config/config';
+import { APP_CONFIG } from '../config/config.module';
+import { withTimeout } from '../common/with-timeout';
+import { MetricsService } from '../monitoring/metrics/metrics.service';
+import { IngestEvents, IngestedBatch } from '../trends/ingest-events';
+import { CacheStore } from './cache-store';
+import { MemoryStore } from './memory.store';
+import { RedisConnection } from './redis.connection';
+import { RedisStore } from './redis.store';
+
+/** What an answer depends on: the UTC days/months it reads, or any data at all. */
+export type CacheScope = { kind: 'all' } | { kind: 'days'; days: string[] };
+
+export interface CacheRequest {
+  /** Route template, e.g. /api/v1/trends/:trendKey/series. */
+  route: string;
+  /** Normalized parameters (sorted JSON of params + validated query). */
+  identity: string;
+  /** The resolved ranges, serialized; part of the exact key. */
+  rangeSignature: string;
+  /** Re-resolves the ranges after the query ran: the exact key is only written if unchanged. */
+  currentRangeSignature: () => string;
+  scope: CacheScope;
+}
+
+export interface CacheDirectives {
+  noCache: boolean;
+  /** Seconds of accepted staleness (Cache-Control: max-stale). */
+  maxStale?: number;
+}
+
+export type CacheStatus = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
+
+export interface CacheAnswer {
+  /** The JSON body, or the handler's own value when it was not JSON-serializable. */
+  body: unknown;
+  status: CacheStatus;
+  /** Seconds since the answer was computed (HIT, STALE). */
+  age?: number;
+}
+
+export interface CacheStats {
+  connected: boolean;
+  hits: number;
+  misses: number;
+  hitRate: number | null;
+  keys: number | null;
+  memoryBytes: number | null;
+}
+
+export interface CacheHealth {
+  configured: boolean;
+  connected: boolean;
+  latencyMs?: number;
+  error?: string;
+}
+
+/** Ranges longer than this read month versions instead of one version per day. */
+const MAX_DAY_VERSIONS = 62;
+
+/**
+ * Cache-aside with exact invalidation (SPEC §6).
+ *
+ * Each UTC day (and month) has a version token in the store; ingest replaces the token of every
+ * day it wrote before acknowledging. A read first fetches the tokens of its days (one round
+ * trip, creating missing ones), then looks up the entry keyed by route + normalized query +
+ * resolved ranges + those tokens (second round trip). A write to a day therefore makes every
+ * older entry over that day unreachable; entries over other days keep hitting. Tokens are
+ * unique values, never counters, so a version key that expired, was evicted or cleared can
+ * never come back with an old value and revive an old entry.
+ *
+ * A second entry per query ("latest", keyed without versions or ranges) holds the newest answer
+ * for `Cache-Control: max-stale`.
+ */
+@Injectable()
+export class CacheService implements OnModuleInit {
+  private readonly logger = new Logger(CacheService.name);
+  private readonly store: CacheStore;
+  private readonly prefix: string;
+  private readonly ttl: number;
+  private readonly versionTtl: number;
+  private readonly timeoutMs: number;
+  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly instance = randomBytes(4).toString('hex');
+  private sequence = 0;
+  /** After a failed store call, skip the store this long (a hanging Redis must not slow every request). */
+  private circuitOpenUntil = 0;
+  /** Set when a version bump could not reach Redis: entries may be stale until the epoch moves. */
+  private epochBumpPending = false;
+  private counts = { hits: 0, misses: 0 };
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly redis: RedisConnection,
+    private readonly metrics: MetricsService,
+    private readonly ingestEvents: IngestEvents,
+  ) {
+    this.prefix = config.redis.keyPrefix;
+    this.ttl = config.redis.ttlSeconds;
+    // Version tokens outlive the entries built on them; an expired token is simply recreated.
+    this.versionTtl = Math.max(2 * this.ttl, 86_400);
+    this.timeoutMs = config.redis.opTimeoutMs;
+    this.store = redis.client
+      ? new RedisStore(redis.client)
+      : new MemoryStore(config.redis.memoryMaxEntries);
+  }
+
+  onModuleInit(): void {
+    this.ingestEvents.onCommitted((batch) => this.onIngest(batch));
+    this.redis.onReady(() => {
+      this.circuitOpenUntil = 0;
+      if (this.epochBumpPending) void this.bumpEpoch();
+    });
+  }
+
+  get storeKind(): 'redis' | 'memory' {
+    return this.store.kind;
+  }
+
+  /** Serves one cacheable read: from the cache when allowed, otherwise by `compute` (the handler). */
+  async serve(
+    request: CacheRequest,
+    directives: CacheDirectives,
+    compute: () => Promise<unknown>,
+  ): Promise<CacheAnswer> {
+    const startedAt = Date.now();
+    if (startedAt < this.circuitOpenUntil) return this.bypass(compute);
+    // One budget of CACHE_OP_TIMEOUT_MS for all store calls of this request.
+    const budget = new Budget(this.timeoutMs);
+    if (this.epochBumpPending && !(await this.bumpEpoch())) return this.bypass(compute);
+
+    const versionKeys = this.versionKeys(request.scope);
+    let versions: string[];
+    try {
+      versions = await this.call(
+        this.store.versions(
+          versionKeys,
+          versionKeys.map(() => this.token()),
+          this.versionTtl,
+        ),
+        budget,
+      );
+    } catch {
+      return this.bypass(compute);
+    }
+    const identity = `${request.route}\n${request.identity}`;
+    const latestKey = `${this.prefix}l:${sha1(identity)}`;
+    const exactKey = `${this.prefix}c:${sha1(`${identity}\n${request.rangeSignature}\n${versions.join(',')}`)}`;
+
+    if (!directives.noCache) {
+      const running = this.inflight.get(exactKey);
+      if (running) return this.join(running);
+      const keys = directives.maxStale === undefined ? [exactKey] : [exactKey, latestKey];
+      let found: Array<string | null>;
+      try {
+        found = await this.call(this.store.get(keys), budget);
+      } catch {
+        return this.bypass(compute);
+      }
+      const exact = found[0] === null ? null : unframe(found[0]);
+      if (exact)
+        return this.served('hit', { body: exact.body, status: 'HIT', age: ageOf(exact.at) });
+      const latest = found[1] ? unframe(found[1]) : null;
+      if (
+        latest &&
+        directives.maxStale !== undefined &&
+        Date.now() - latest.at <= directives.maxStale * 1000
+      ) {
+        return this.served('stale', { body: latest.body, status: 'STALE', age: ageOf(latest.at) });
+      }
+      // No await between this check and registering our own flight below: a concurrent miss
+      // resumed in the same tick must find one or the other.
+      const late = this.inflight.get(exactKey);
+      if (late) return this.join(late);
+    }
+
+    this.count('miss');
+    const work = this.computeAndStore(request, compute, startedAt, exactKey, latestKey, budget);
+    this.inflight.set(exactKey, work);
+    try {
+      return { body: await work, status: 'MISS' };
+    } finally {
+      // Forget it only after the current I/O callbacks ran: a lookup answered in the same
+      // Redis reply batch as our write must still find the flight instead of querying again.
+      setImmediate(() => {
+        if (this.inflight.get(exactKey) === work) this.inflight.delete(exactKey);
+      });
+    }
+  }
+
+  /** Makes every cached answer unreachable (data changed outside ingest: restore, SQL, relocation). */
+  async invalidateAll(): Promise<boolean> {
+    return this.bumpEpoch();
+  }
+
+  /** Deletes every key under the prefix (SCAN + UNLINK; in memory: the prefix's entries). */
+  async clear(): Promise<number> {
+    try {
+      const removed = await this.store.clear(this.prefix);
+      this.metrics.cacheOperations.inc({ operation: 'clear', result: 'ok' });
+      return removed;
+    } catch (error) {
+      this.metrics.cacheOperations.inc({ operation: 'clear', result: 'error' });
+      throw error;
+    }
+  }
+
+  async stats(): Promise<CacheStats> {
+    const { hits, misses } = this.counts;
+    const base = {
+      connected: this.store.connected(),
+      hits,
+      misses,
+      hitRate: hitRate(hits, misses),
+    };
+    try {
+      const [keys, memoryBytes] = await Promise.all([
+        this.store.countKeys(this.prefix),
+        this.call(this.store.memoryBytes()),
+      ]);
+      return { ...base, keys, memoryBytes };
+    } catch {
+      return { ...base, connected: false, keys: null, memoryBytes: null };
+    }
+  }
+
+  /** For /health: is the cache store reachable, and how fast. */
+  async health(): Promise<CacheHealth> {
+    if (!this.redis.configured) return { configured: false, connected: false };
+    const started = process.hrtime.bigint();
+    try {
+      await this.call(this.store.ping());
+      const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
+      return { configured: true, connected: true, latencyMs: Math.round(latencyMs * 1000) / 1000 };
+    } catch (error) {
+      return { configured: true, connected: false, error: (error as Error).message };
+    }
+  }
+
+  /** Ingest listener: replace the version token of each day (and month) written, before the 2xx. */
+  private async onIngest(batch: IngestedBatch): Promise<void> {
+    if (batch.accepted === 0) return;
+    const keys = new Set<string>([`${this.prefix}v:all`]);
+    for (const group of batch.groups) {
+      if (group.accepted === 0) continue;
+      keys.add(`${this.prefix}v:d:${group.day}`);
+      keys.add(`${this.prefix}v:m:${group.day.slice(0, 7)}`);
+    }
+    try {
+      await this.call(
+        this.store.set(
+          [...keys].map((key) => [key, this.token()]),
+          this.versionTtl,
+        ),
+      );
+      this.metrics.cacheOperations.inc({ operation: 'invalidate', result: 'ok' });
+    } catch (error) {
+      // The write is committed; Redis missed it. Serve nothing cached until the epoch moves.
+      this.epochBumpPending = true;
+      this.metrics.cacheOperations.inc({ operation: 'invalidate', result: 'error' });
+      this.metrics.errors.inc({ service: 'cache', type: 'invalidate' });
+      this.logger.warn(
+        `version bump failed (${(error as Error).message}); cache bypassed until Redis is back`,
+      );
+    }
+  }
+
+  private async bumpEpoch(): Promise<boolean> {
+    try {
+      await this.call(this.store.set([[`${this.prefix}v:epoch`, this.token()]], this.versionTtl));
+      this.epochBumpPending = false;
+      this.metrics.cacheOperations.inc({ operation: 'invalidate', result: 'ok' });
+      return true;
+    } catch {
+      this.epochBumpPending = true;
+      this.metrics.cacheOperations.inc({ operation: 'invalidate', result: 'error' });
+      return false;
+    }
+  }
+
+  private versionKeys(scope: CacheScope): string[] {
+    const keys = [`${this.prefix}v:epoch`];
+    if (scope.kind === 'all') return [...keys, `${this.prefix}v:all`];
+    if (scope.days.length <= MAX_DAY_VERSIONS)
+      return [...keys, ...scope.days.map((d) => `${this.prefix}v:d:${d}`)];
+    const months = [...new Set(scope.days.map((d) => d.slice(0, 7)))];
+    return [...keys, ...months.map((m) => `${this.prefix}v:m:${m}`)];
+  }
+
+  private async join(running: Promise<unknown>): Promise<CacheAnswer> {
+    this.metrics.cacheOperations.inc({ operation: 'get', result: 'coalesced' });
+    return { body: await running, status: 'MISS' };
+  }
+
+  private async computeAndStore(
+    request: CacheRequest,
+    compute: () => Promise<unknown>,
+    startedAt: number,
+    exactKey: string,
+    latestKey: string,
+    budget: Budget,
+  ): Promise<unknown> {
+    const value = await compute();
+    const body = JSON.stringify(value);
+    if (typeof body !== 'string') return value;
+    const framed = `${startedAt}\n${body}`;
+    const entries: Array<[string, string]> = [[latestKey, framed]];
+    // If the hour (or minute) rolled over while the query ran, the handler may have answered a later range.
+    if (request.currentRangeSignature() === request.rangeSignature)
+      entries.push([exactKey, framed]);
+    try {
+      await this.call(this.store.set(entries, this.ttl), budget);
+      this.metrics.cacheOperations.inc({ operation: 'set', result: 'ok' });
+    } catch {
+      this.metrics.cacheOperations.inc({ operation: 'set', result: 'error' });
+    }
+    return body;
+  }
+
+  private async bypass(compute: () => Promise<unknown>): Promise<CacheAnswer> {
+    this.metrics.cacheOperations.inc({ operation: 'get', result: 'bypass' });
+    const value = await compute();
+    const body = JSON.stringify(value);
+    return { body: typeof body === 'string' ? body : value, status: 'BYPASS' };
+  }
+
+  private served(result: 'hit' | 'stale', answer: CacheAnswer): CacheAnswer {
+    this.count('hit');
+    this.metrics.cacheOperations.inc({ operation: 'get', result });
+    return answer;
+  }
+
+  private count(kind: 'hit' | 'miss'): void {
+    if (kind === 'hit') this.counts.hits++;
+    else {
+      this.counts.misses++;
+      this.metrics.cacheOperations.inc({ operation: 'get', result: 'miss' });
+    }
+    this.metrics.cacheHitRate.set(hitRate(this.counts.hits, this.counts.misses) ?? 0);
+  }
+
+  /** Every store call gives up after CACHE_OP_TIMEOUT_MS; failures are counted as errors. */
+  private async call<T>(operation: Promise<T>, budget = new Budget(this.timeoutMs)): Promise<T> {
+    try {
+      return await budget.run(operation);
+    } catch (error) {
+      if (this.store.kind === 'redis') this.circuitOpenUntil = Date.now() + CIRCUIT_OPEN_MS;
+      this.metrics.cacheOperations.inc({ operation: 'store', result: 'error' });
+      this.metrics.errors.inc({
+        service: 'cache',
+        type: /timed out/i.test((error as Error).message) ? 'timeout' : 'unavailable',
+      });
+      throw error;
+    }
+  }
+
+  /** A value never produced before by any process: version tokens must not repeat. */
+  private token(): string {
+    return `${Date.now().toString(36)}.${this.instance}.${(this.sequence++).toString(36)}`;
+  }
+}
+
+/** How long reads skip Redis after a failed call (reconnection runs in the background meanwhile). */
+const CIRCUIT_OPEN_MS = 1000;
+
+/** The time a request may still spend waiting on the store. */
+class Budget {
+  constructor(private remainingMs: number) {}
+
+  async run<T>(operation: Promise<T>): Promise<T> {
+    if (this.remainingMs < 1) {
+      operation.catch(() => undefined);
+      throw new Error('cache time budget exhausted');
+    }
+    const started = Date.now();
+    try {
+      return await withTimeout(
+        operation,
+        this.remainingMs,
+        `cache operation timed out after its budget`,
+      );
+    } finally {
+      this.remainingMs -= Date.now() - started;
+    }
+  }
+}
+
+const sha1 = (text: string): string => createHash('sha1').update(text).digest('base64url');
+
+const ageOf = (at: number): number => Math.max(0, Math.floor((Date.now() - at) / 1000));
+
+const hitRate = (hits: number, misses: number): number | null =>
+  hits + misses ? hits / (hits + misses) : null;
+
+/** Entries are `<computed-at ms>\n<json>`: the JSON is sent as stored, never re-serialized. */
+function unframe(value: string): { at: number; body: string } | null {
+  const newline = value.indexOf('\n');
+  if (newline < 0) return null;
+  const at = Number(value.slice(0, newline));
+  return Number.isFinite(at) ? { at, body: value.slice(newline + 1) } : null;
+}

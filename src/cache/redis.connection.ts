@@ -1,0 +1,126 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import Redis, { RedisOptions } from 'ioredis';
+import { APP_CONFIG } from '../config/config.module';
+import { AppConfig, hasRedis } from '../config/config';
+import { withTimeout } from '../common/with-timeout';
+
+/** Reads the version keys of a query, creating missing ones with a fresh token (see cache.service.ts). */
+const VERSIONS_LUA = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  local v = redis.call('GET', key)
+  if not v then
+    v = ARGV[i]
+    redis.call('SET', key, v, 'EX', ARGV[#KEYS + 1])
+  end
+  out[i] = v
+end
+return out`;
+
+/** Fixed-window counter for the rate limiter: hits, window ms left, block ms left. */
+const THROTTLE_LUA = `
+local hits = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+local blocked = redis.call('PTTL', KEYS[2])
+if blocked <= 0 and hits > tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+  blocked = tonumber(ARGV[3])
+end
+if blocked < 0 then blocked = 0 end
+return {hits, ttl, blocked}`;
+
+export interface ScriptedRedis extends Redis {
+  trendVersions(...args: Array<string | number>): Promise<string[]>;
+  trendThrottle(...args: Array<string | number>): Promise<[number, number, number]>;
+}
+
+/**
+ * The one Redis connection of the process (cache and rate limiter), or none when Redis is not
+ * configured. Tuned to fail fast while Redis is away: no offline queue (commands reject at once
+ * instead of piling up), a per-command timeout, and endless background reconnects.
+ */
+@Injectable()
+export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Redis');
+  readonly client: ScriptedRedis | null;
+  private outageLogged = false;
+  private readonly readyListeners: Array<() => void> = [];
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.client = hasRedis(config.redis) ? this.create() : null;
+  }
+
+  get configured(): boolean {
+    return this.client !== null;
+  }
+
+  get ready(): boolean {
+    return this.client?.status === 'ready';
+  }
+
+  /** Called each time the connection becomes usable again. */
+  onReady(listener: () => void): void {
+    this.readyListeners.push(listener);
+  }
+
+  async onModuleInit(): Promise<void> {
+    const client = this.client;
+    if (!client || this.ready) return;
+    // Give the first connection a moment so the first requests can use the cache; never block start-up on it.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 1000);
+      client.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.client) return;
+    try {
+      await withTimeout(this.client.quit(), 500, 'quit timed out');
+    } catch {
+      this.client.disconnect();
+    }
+  }
+
+  private create(): ScriptedRedis {
+    const { redis } = this.config;
+    const options: RedisOptions = {
+      password: redis.password,
+      db: redis.db,
+      enableOfflineQueue: false,
+      commandTimeout: Math.max(redis.opTimeoutMs, 1),
+      connectTimeout: 1000,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+      lazyConnect: false,
+    };
+    const client = (
+      redis.url
+        ? new Redis(redis.url, options)
+        : new Redis({ ...options, host: redis.host, port: redis.port })
+    ) as ScriptedRedis;
+    client.defineCommand('trendVersions', { lua: VERSIONS_LUA });
+    client.defineCommand('trendThrottle', { numberOfKeys: 2, lua: THROTTLE_LUA });
+    // Without an 'error' listener ioredis would raise an unhandled 'error' event and crash the process.
+    client.on('error', (error: Error) => {
+      if (this.outageLogged) return;
+      this.outageLogged = true;
+      this.logger.warn(
+        `Redis unavailable (${error.message}); serving from the database until it returns`,
+      );
+    });
+    client.on('ready', () => {
+      if (this.outageLogged) this.logger.log('Redis connection restored');
+      this.outageLogged = false;
+      for (const listener of this.readyListeners) listener();
+    });
+    return client;
+  }
+}
