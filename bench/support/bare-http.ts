@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import autocannon from 'autocannon';
-import { freePort } from './service';
+import { freePort } from '../../src/common/free-port';
 
 /**
  * A bare `node:http` server in its own process answering every request with `body`: the

@@ -3,7 +3,7 @@ import { CacheService } from '../../src/cache/cache.service';
 import { TestApp, startTestApp } from '../support/app';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import { bearer } from '../support/tokens';
-import { ThrowawayRedis, freePort, testPrefix } from './cache-redis.support';
+import { ThrowawayRedis, freePort, testPrefix } from '../support/redis';
 
 const analyst = bearer(['analyst']);
 const TOP = '/api/v1/trends/top?window=24h';

@@ -5,7 +5,7 @@ import { TrendsRepository } from '../../src/trends/trends.repository';
 import { TestApp, startTestApp } from '../support/app';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import { bearer } from '../support/tokens';
-import { SHARED_REDIS, deletePrefix, testPrefix } from './cache-redis.support';
+import { SHARED_REDIS, deletePrefix, testPrefix } from '../support/redis';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -1,39 +1,13 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { AddressInfo, Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { EmbeddedServer, startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { TestApp, startTestApp } from '../support/app';
 import { TestDatabase, createTestDatabase } from '../support/database';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { ThrowawayRedis, freePort, testPrefix } from '../support/redis';
 
 /** True once something accepts TCP connections on the port. */
-async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = new Socket();
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-      socket.connect(port, '127.0.0.1');
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`nothing listening on ${port}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('health: database outage (own throwaway PostgreSQL)', () => {
   let baseDir: string;
@@ -113,31 +87,26 @@ describe('health: database outage (own throwaway PostgreSQL)', () => {
 
 describe('health: Redis outage (own throwaway redis-server)', () => {
   let db: TestDatabase;
-  let redis: ChildProcess;
+  let redis: ThrowawayRedis;
   let optional: TestApp;
   let required: TestApp;
 
   beforeAll(async () => {
     db = await createTestDatabase('health_redis');
-    const port = await freePort();
-    redis = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: 'ignore',
-      },
-    );
-    await waitForPort(port);
-    const prefix = `test:health:${Math.random().toString(36).slice(2)}:`;
-    const env = { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(port), REDIS_KEY_PREFIX: prefix };
+    redis = new ThrowawayRedis(await freePort());
+    await redis.start();
+    const env = {
+      REDIS_HOST: '127.0.0.1',
+      REDIS_PORT: String(redis.port),
+      REDIS_KEY_PREFIX: testPrefix('health'),
+    };
     optional = await startTestApp(db, env);
     required = await startTestApp(db, { ...env, REDIS_REQUIRED: 'true' });
   });
   afterAll(async () => {
     await optional?.close();
     await required?.close();
-    if (redis?.pid && redis.exitCode === null && redis.signalCode === null)
-      process.kill(redis.pid, 'SIGKILL');
+    await redis?.stop();
     await db?.drop();
   });
 
@@ -154,9 +123,7 @@ describe('health: Redis outage (own throwaway redis-server)', () => {
   });
 
   it('Redis down: /health shows redis down, ready stays 200 unless REDIS_REQUIRED', async () => {
-    const exited = new Promise((resolve) => redis.once('exit', resolve));
-    process.kill(redis.pid!, 'SIGKILL');
-    await exited;
+    await redis.stop();
 
     const report = await request(optional.http).get('/health');
     expect(report.status).toBe(200);

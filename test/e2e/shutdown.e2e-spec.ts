@@ -1,20 +1,6 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { ChildService, startChildService } from '../support/child-service';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import { TEST_JWT_SECRET, tokenFor } from '../support/tokens';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /**
  * The real process (src/main.ts) under SIGTERM: readiness turns 503 during the drain delay,
@@ -22,46 +8,22 @@ async function freePort(): Promise<number> {
  */
 describe('graceful shutdown', () => {
   let db: TestDatabase;
-  let child: ChildProcess;
-  let dataDir: string;
+  let service: ChildService;
   let base: string;
 
   beforeAll(async () => {
     db = await createTestDatabase('shutdown');
-    dataDir = mkdtempSync(join(tmpdir(), 'trend-shutdown-'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-      env: {
-        ...process.env,
-        ...db.env,
-        NODE_ENV: 'test',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        JWT_SECRET: TEST_JWT_SECRET,
-        DATA_DIR: dataDir,
-        LOG_LEVEL: 'warn',
-        DEMO_DATA: 'false',
-        JOBS_ENABLED: 'false',
-        SHUTDOWN_DELAY_MS: '1500',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
+    service = await startChildService({
+      ...db.env,
+      JWT_SECRET: TEST_JWT_SECRET,
+      SHUTDOWN_DELAY_MS: '1500',
     });
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      const ok = await fetch(`${base}/health/ready`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error('service did not become ready');
+    base = service.url;
   });
 
   afterAll(async () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
+    if (service?.process.exitCode === null) service.process.kill('SIGKILL');
+    await service?.stop();
     await db?.drop();
   });
 
@@ -88,12 +50,9 @@ describe('graceful shutdown', () => {
         () => ({ status: 0, accepted: 0 }), // refused after the listener closed: not acknowledged
       );
 
-    const exited = new Promise<number | null>((resolve) =>
-      child.once('exit', (code) => resolve(code)),
-    );
     const inFlight = Array.from({ length: 6 }, (_, n) => send(n));
     await new Promise((r) => setTimeout(r, 20));
-    child.kill('SIGTERM');
+    service.process.kill('SIGTERM');
 
     // During the drain delay the process still answers, but is no longer ready.
     await new Promise((r) => setTimeout(r, 300));
@@ -103,7 +62,7 @@ describe('graceful shutdown', () => {
     const late = await send(99); // accepted during the drain delay: must be kept too
 
     const results = [...(await Promise.all(inFlight)), late];
-    expect(await exited).toBe(0);
+    expect(await service.exited).toBe(0);
 
     const acknowledged = results.reduce((sum, r) => sum + r.accepted, 0);
     expect(results.filter((r) => r.status === 201).length).toBeGreaterThan(0);

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { TestApp, startTestApp } from '../support/app';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import { tokenFor } from '../support/tokens';
-import { SHARED_REDIS, deletePrefix, testPrefix } from './cache-redis.support';
+import { SHARED_REDIS, deletePrefix, testPrefix } from '../support/redis';
 
 const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
 

@@ -1,7 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import Redis from 'ioredis';
+import { freePort } from '../../src/common/free-port';
+
+export { freePort };
 
 /** Helpers for the cache and throttle e2e tests: key prefixes, cleanup, throwaway redis-servers. */
 
@@ -18,18 +20,6 @@ export async function deletePrefix(client: Redis, prefix: string): Promise<void>
     cursor = next;
     if (keys.length) await client.unlink(...keys);
   } while (cursor !== '0');
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A throwaway redis-server (no persistence) on `port`; stop() kills it by PID. */
