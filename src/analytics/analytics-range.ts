@@ -6,6 +6,7 @@ import {
   WINDOWS,
   ceilTo,
   floorTo,
+  parseTimeParam,
   resolveWindow,
   rollupSegments,
 } from '../common/time-window';
@@ -65,15 +66,6 @@ export function previousPeriod(range: TimeRange): TimeRange {
   return { from: new Date(range.from.getTime() - length), to: range.from };
 }
 
-/** Parses an ISO 8601 query value (shape already checked by the DTO). */
-export function parseInstant(value: string | undefined, field: string): Date | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime()))
-    throw badParameter(field, `${field} must be an ISO 8601 timestamp`);
-  return date;
-}
-
 /**
  * from/to of overview and platforms: `to` defaults to the end of the current hour, `from` to
  * 24 hours before `to`. Both are used as given (no rounding). Checks order and the range cap.
@@ -83,8 +75,8 @@ export function resolveRange(
   now: Date,
   limits: AnalyticsLimits,
 ): TimeRange {
-  const to = parseInstant(query.to, 'to') ?? new Date(floorTo(now, HOUR).getTime() + HOUR);
-  const from = parseInstant(query.from, 'from') ?? new Date(to.getTime() - DAY);
+  const to = parseTimeParam(query.to, 'to') ?? new Date(floorTo(now, HOUR).getTime() + HOUR);
+  const from = parseTimeParam(query.from, 'from') ?? new Date(to.getTime() - DAY);
   if (from >= to) throw badParameter('from', 'from must be before to');
   if (to.getTime() - from.getTime() > limits.maxRangeDays * DAY) {
     throw badParameter('from', `from..to must not span more than ${limits.maxRangeDays} days`);
@@ -105,5 +97,5 @@ export function checkBuckets(ranges: TimeRange[], limits: AnalyticsLimits, field
 
 /** Current and previous window of a movers request (same rules as trends/top). */
 export function moversWindows(query: { window: string; at?: string }, now: Date) {
-  return resolveWindow(WINDOWS[query.window], parseInstant(query.at, 'at'), now);
+  return resolveWindow(WINDOWS[query.window], parseTimeParam(query.at, 'at'), now);
 }

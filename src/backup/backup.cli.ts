@@ -9,13 +9,9 @@
  */
 import 'reflect-metadata';
 import { ConsoleLogger, HttpException, INestApplicationContext, LogLevel } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { AppModule } from '../app.module';
-import { loadConfig } from '../config/config';
-import { DatabaseService } from '../database/database.service';
+import { startCliApp } from '../cli-app';
 import { BackupService } from './backup.service';
 
 const USAGE =
@@ -99,17 +95,9 @@ async function main(): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  // The CLI never runs schedules or loads demo data; it only calls the service.
-  const config = loadConfig({ ...process.env, JOBS_ENABLED: 'false', DEMO_DATA: 'false' });
   let app: INestApplicationContext | undefined;
   try {
-    // A full (never listening) app rather than an application context: some providers hook
-    // into the HTTP adapter at init.
-    app = await NestFactory.create(AppModule.register(config), new FastifyAdapter(), {
-      logger: new StderrLogger('backup', { logLevels: ['error', 'warn', 'log'] }),
-    });
-    await app.init();
-    await app.get(DatabaseService).start();
+    app = await startCliApp(new StderrLogger('backup', { logLevels: ['error', 'warn', 'log'] }));
     const { output, ok } = await execute(app.get(BackupService), command, id, values);
     process.stdout.write(JSON.stringify(output, null, 2) + '\n');
     return ok ? 0 : 1;

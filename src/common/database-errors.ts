@@ -54,3 +54,10 @@ export function isStatementTimeout(error: unknown): boolean {
   const e = error as { code?: string; driverError?: { code?: string } };
   return e?.code === '57014' || e?.driverError?.code === '57014';
 }
+
+/** 22021 (invalid byte sequence, e.g. NUL in text) and 22P05 (untranslatable character in jsonb). */
+export function isUnstorableInput(error: unknown): boolean {
+  const e = error as { code?: string; driverError?: { code?: string } };
+  const code = e?.driverError?.code ?? e?.code;
+  return code === '22021' || code === '22P05';
+}

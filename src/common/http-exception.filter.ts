@@ -7,7 +7,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isDatabaseUnavailable, isStatementTimeout } from './database-errors';
+import { isDatabaseUnavailable, isStatementTimeout, isUnstorableInput } from './database-errors';
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
@@ -52,6 +52,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     } else if (isFastifyError(exception)) {
       status = exception.statusCode;
       body = { message: fastifyMessage(exception) };
+    } else if (isUnstorableInput(exception)) {
+      // A value PostgreSQL cannot store (e.g. U+0000 in a query parameter): the client's input.
+      status = HttpStatus.BAD_REQUEST;
+      body = { message: 'Input contains a character that cannot be stored (U+0000)' };
     } else if (isDatabaseUnavailable(exception)) {
       status = HttpStatus.SERVICE_UNAVAILABLE;
       body = { message: 'Database unavailable, retry later' };

@@ -1,6 +1,8 @@
 /**
  * Window and bucket arithmetic (SPEC §5). All times are UTC; windows are half-open [from, to).
  */
+import { badParameter } from './field-errors';
+
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
@@ -98,4 +100,13 @@ export function daysCovered(range: TimeRange): string[] {
     days.push(new Date(t).toISOString().slice(0, 10));
   }
   return days;
+}
+
+/** Parses an ISO 8601 query parameter (shape already checked by the DTO); 400 naming it if invalid. */
+export function parseTimeParam(value: string | undefined, field: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime()))
+    throw badParameter(field, `${field} must be an ISO 8601 timestamp`);
+  return date;
 }

@@ -1,4 +1,6 @@
+import { Client, ClientConfig } from 'pg';
 import { DataSource } from 'typeorm';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 
 /**
  * Every Postgres advisory lock the service takes, in one place. Values are arbitrary but
@@ -15,10 +17,11 @@ export enum AdvisoryLock {
 }
 
 /**
- * Runs `fn` while holding a session-level advisory lock on a dedicated connection.
- * `wait: false` returns `{ acquired: false }` at once when another session holds it.
- * The lock is released in `finally`; if the connection broke, it is discarded rather than
- * returned to the pool (the server drops the lock with the session).
+ * Runs `fn` while holding a session-level advisory lock. The lock lives on its own short-lived
+ * connection, outside the pool: a long job (a dump, a relocation) then pins no pooled
+ * connection, waiting for the lock is not cut short by the pool's statement_timeout, and if
+ * this process dies the server drops the lock with the session. `wait: false` returns
+ * `{ acquired: false }` at once when another session holds the lock.
  */
 export async function withAdvisoryLock<T>(
   dataSource: DataSource,
@@ -26,34 +29,33 @@ export async function withAdvisoryLock<T>(
   fn: () => Promise<T>,
   options: { wait: boolean } = { wait: true },
 ): Promise<{ acquired: true; result: T } | { acquired: false }> {
-  const runner = dataSource.createQueryRunner();
-  await runner.connect();
-  let broken = false;
+  const { host, port, username, password, database, ssl } =
+    dataSource.options as PostgresDataSourceOptions;
+  const client = new Client({
+    host,
+    port,
+    user: username,
+    password: typeof password === 'string' ? password : undefined,
+    database,
+    ssl: ssl as ClientConfig['ssl'],
+    application_name: 'trend-service:lock',
+  });
+  // A dropped connection must not crash the process; the lock is gone with it anyway.
+  client.on('error', () => undefined);
+  await client.connect();
   try {
     if (options.wait) {
-      await runner.query('SELECT pg_advisory_lock($1)', [lock]);
+      await client.query('SELECT pg_advisory_lock($1)', [lock]);
     } else {
-      const [row] = (await runner.query('SELECT pg_try_advisory_lock($1) AS ok', [lock])) as {
-        ok: boolean;
-      }[];
-      if (!row.ok) return { acquired: false };
+      const { rows } = await client.query<{ ok: boolean }>(
+        'SELECT pg_try_advisory_lock($1) AS ok',
+        [lock],
+      );
+      if (!rows[0].ok) return { acquired: false };
     }
-    try {
-      return { acquired: true, result: await fn() };
-    } finally {
-      await runner.query('SELECT pg_advisory_unlock($1)', [lock]).catch(() => {
-        broken = true;
-      });
-    }
+    return { acquired: true, result: await fn() };
   } finally {
-    if (broken) {
-      // TypeORM keeps this private; an error tells pg-pool to discard the connection.
-      const discard = (
-        runner as unknown as { releasePostgresConnection(err: Error): Promise<void> }
-      ).releasePostgresConnection;
-      await discard.call(runner, new Error('advisory lock connection broken'));
-    } else {
-      await runner.release();
-    }
+    // Closing the session releases the lock, also when fn failed.
+    await client.end().catch(() => undefined);
   }
 }

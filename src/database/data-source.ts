@@ -82,22 +82,30 @@ export function dataSourceOptions(db: DatabaseConfig, target: ConnectionTarget):
   };
 }
 
-/** Creates the database when the server is reachable but the database is not there yet. */
+/**
+ * Creates the database when the server is reachable but the database is not there yet. The
+ * target database is tried first, so a role that may not connect to `postgres` (managed
+ * services) starts fine when its database exists.
+ */
 export async function ensureDatabaseExists(target: ConnectionTarget): Promise<void> {
-  const client = new Client(pgClientConfig(target, 'postgres'));
-  await client.connect();
+  const probe = new Client(pgClientConfig(target));
   try {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
-      target.database,
-    ]);
-    if (found.rowCount === 0) {
-      await client.query(`CREATE DATABASE "${target.database.replace(/"/g, '""')}"`);
-    }
+    await probe.connect();
+    return;
   } catch (error) {
-    // Another replica may have created it between our check and CREATE.
+    if ((error as { code?: string }).code !== '3D000') throw error; // only "database does not exist"
+  } finally {
+    await probe.end().catch(() => undefined);
+  }
+  const admin = new Client(pgClientConfig(target, 'postgres'));
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${target.database.replace(/"/g, '""')}"`);
+  } catch (error) {
+    // Another replica may have created it in the meantime.
     if ((error as { code?: string }).code !== '42P04') throw error;
   } finally {
-    await client.end();
+    await admin.end();
   }
 }
 

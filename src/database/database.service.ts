@@ -22,6 +22,7 @@ export const CONNECTION_TARGET = Symbol('CONNECTION_TARGET');
 export class DatabaseService implements OnApplicationShutdown {
   private readonly logger = new Logger(DatabaseService.name);
   private migrated = false;
+  private readonly readyListeners: (() => Promise<void> | void)[] = [];
 
   constructor(
     @InjectDataSource() readonly dataSource: DataSource,
@@ -44,15 +45,26 @@ export class DatabaseService implements OnApplicationShutdown {
       });
     }
     this.migrated = !(await this.dataSource.showMigrations());
-    if (this.migrated) {
-      // Under the partition job's lock, so a replica's job run never races this CREATE TABLE.
-      await withAdvisoryLock(this.dataSource, AdvisoryLock.Partitions, () =>
+    if (!this.migrated) {
+      this.logger.warn('pending migrations: run `npm run migration:run`');
+      return;
+    }
+    // A try-lock: if the partition job holds it on another replica, it is doing this already.
+    await withAdvisoryLock(
+      this.dataSource,
+      AdvisoryLock.Partitions,
+      () =>
         this.dataSource.transaction((manager) =>
           ensurePartitions(manager, new Date(), this.config.retention.partitionPremake),
         ),
-      );
-    }
-    if (!this.migrated) this.logger.warn('pending migrations: run `npm run migration:run`');
+      { wait: false },
+    );
+    for (const listener of this.readyListeners) await listener();
+  }
+
+  /** Runs `listener` once the database is connected and migrated (e.g. to seed gauges). */
+  onReady(listener: () => Promise<void> | void): void {
+    this.readyListeners.push(listener);
   }
 
   private async connectWithRetry(): Promise<void> {

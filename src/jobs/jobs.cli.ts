@@ -8,12 +8,8 @@
  * replica holds the job's lock.
  */
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { parseArgs } from 'node:util';
-import { AppModule } from '../app.module';
-import { loadConfig } from '../config/config';
-import { DatabaseService } from '../database/database.service';
+import { startCliApp } from '../cli-app';
 import {
   MAINTENANCE_TASKS,
   MaintenanceService,
@@ -51,21 +47,9 @@ async function main(): Promise<void> {
   if (!MAINTENANCE_TASKS.includes(values.task as MaintenanceTask))
     usage(`unknown task ${values.task}`);
 
-  // Schedules stay off in a one-shot process; logs go to stderr-level noise only when asked.
-  const config = loadConfig({
-    LOG_LEVEL: 'warn',
-    ...process.env,
-    JOBS_ENABLED: 'false',
-    DEMO_DATA: 'false',
-  });
-  // A full application (some providers hook into the HTTP adapter) that never listens.
-  const app = await NestFactory.create(AppModule.register(config), new FastifyAdapter(), {
-    logger: ['error', 'warn'],
-  });
-  await app.init();
+  const app = await startCliApp();
   let code = 0;
   try {
-    await app.get(DatabaseService).start();
     let output: unknown;
     if (command === 'list') {
       output = await app

@@ -40,6 +40,10 @@ const ITEM_FIELDS = new Set([
 ]);
 const MAX_ERRORS = 100;
 const MAX_METADATA_BYTES = 4096;
+// PostgreSQL text and jsonb cannot store U+0000; rejecting it here keeps a batch from failing
+// in the database (and being retried forever).
+const NUL = '\u0000';
+const NUL_MESSAGE = 'must not contain the NUL character (U+0000)';
 // ISO 8601 date-time with an explicit offset; up to microsecond precision.
 const ISO_WITH_OFFSET =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}:?\d{2})$/i;
@@ -125,6 +129,7 @@ function validateItem(
     key = normalizeTrendKey(trendKey);
     const length = codePointLength(key);
     if (length < 1 || length > 200) bad('trendKey', 'must be 1 to 200 characters after trimming');
+    else if (trendKey.includes(NUL)) bad('trendKey', NUL_MESSAGE);
   }
 
   let name = typeof trendKey === 'string' ? trendKey.trim() : '';
@@ -135,7 +140,8 @@ function validateItem(
       codePointLength(displayName) > 200
     ) {
       bad('displayName', 'must be a string of 1 to 200 characters');
-    } else name = displayName.trim();
+    } else if (displayName.includes(NUL)) bad('displayName', NUL_MESSAGE);
+    else name = displayName.trim();
   }
 
   let regionCode = GLOBAL_REGION;
@@ -173,7 +179,7 @@ function validateItem(
     (typeof sourceId !== 'string' || codePointLength(sourceId) > 200)
   ) {
     bad('sourceId', 'must be a string of at most 200 characters');
-  }
+  } else if (typeof sourceId === 'string' && sourceId.includes(NUL)) bad('sourceId', NUL_MESSAGE);
   let metadataJson: string | null = null;
   if (metadata !== undefined && metadata !== null) {
     if (!isPlainObject(metadata)) bad('metadata', 'must be an object');
@@ -181,6 +187,7 @@ function validateItem(
       metadataJson = JSON.stringify(metadata);
       if (Buffer.byteLength(metadataJson) > MAX_METADATA_BYTES)
         bad('metadata', 'must be at most 4 KiB as JSON');
+      else if (containsNul(metadata)) bad('metadata', NUL_MESSAGE);
     }
   }
 
@@ -202,6 +209,16 @@ function validateItem(
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** True when any key or string inside a JSON value holds U+0000 (jsonb rejects it). */
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes(NUL);
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (isPlainObject(value)) {
+    return Object.entries(value).some(([key, inner]) => key.includes(NUL) || containsNul(inner));
+  }
+  return false;
 }
 
 function isCount(value: unknown): value is number {

@@ -8,6 +8,7 @@ import {
   bucketStarts,
   ceilTo,
   floorTo,
+  parseTimeParam,
   resolveWindow,
 } from '../common/time-window';
 import { SearchQueryDto, SeriesQueryDto, TopQueryDto } from './dto/query.dto';
@@ -53,7 +54,7 @@ export class TrendsService {
   async top(query: TopQueryDto, now = new Date()) {
     const { current, previous, raw } = resolveWindow(
       WINDOWS[query.window],
-      parseTime(query.at, 'at'),
+      parseTimeParam(query.at, 'at'),
       now,
     );
     const scope = { platform: query.platform, region: query.region };
@@ -85,20 +86,7 @@ export class TrendsService {
     if (length < 1 || length > 200) throw badParameter('trendKey', 'must be 1 to 200 characters');
     const interval = query.interval;
     const step = INTERVAL_MS[interval];
-    const explicitTo = parseTime(query.to, 'to');
-    const explicitFrom = parseTime(query.from, 'from');
-    const to = ceilTo(explicitTo ?? now, step);
-    const from = explicitFrom
-      ? floorTo(explicitFrom, step)
-      : new Date(to.getTime() - DEFAULT_SERIES_POINTS[interval] * step);
-    if (from >= to) throw badParameter('from', 'must be before to');
-    const points = (to.getTime() - from.getTime()) / step;
-    if (points > MAX_SERIES_POINTS) {
-      throw badParameter(
-        'from',
-        `range gives ${points} ${interval} points, more than ${MAX_SERIES_POINTS}; narrow from/to or use a coarser interval`,
-      );
-    }
+    const { from, to } = resolveSeriesRange(query, now);
     const range = { from, to };
     const rows = await this.repository.series(trendKey, range, interval, {
       platform: query.platform,
@@ -129,10 +117,29 @@ export class TrendsService {
   }
 }
 
-/** Parses an ISO 8601 query parameter (already shape-checked by the DTO). */
-export function parseTime(value: string | undefined, field: string): Date | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw badParameter(field, 'must be an ISO 8601 timestamp');
-  return date;
+/**
+ * The range a series covers: `from` floored and `to` rounded up to the interval (default: the
+ * last DEFAULT_SERIES_POINTS buckets up to now). `from` must be before `to` as given, and the
+ * range may hold at most MAX_SERIES_POINTS buckets. The cache resolves the same range.
+ */
+export function resolveSeriesRange(query: SeriesQueryDto, now: Date): TimeRange {
+  const step = INTERVAL_MS[query.interval];
+  const explicitTo = parseTimeParam(query.to, 'to');
+  const explicitFrom = parseTimeParam(query.from, 'from');
+  if (explicitFrom && explicitTo && explicitFrom >= explicitTo) {
+    throw badParameter('from', 'from must be before to');
+  }
+  const to = ceilTo(explicitTo ?? now, step);
+  const from = explicitFrom
+    ? floorTo(explicitFrom, step)
+    : new Date(to.getTime() - DEFAULT_SERIES_POINTS[query.interval] * step);
+  if (from >= to) throw badParameter('from', 'from must be before to');
+  const points = (to.getTime() - from.getTime()) / step;
+  if (points > MAX_SERIES_POINTS) {
+    throw badParameter(
+      'from',
+      `range gives ${points} ${query.interval} points, more than ${MAX_SERIES_POINTS}; narrow from/to or use a coarser interval`,
+    );
+  }
+  return { from, to };
 }

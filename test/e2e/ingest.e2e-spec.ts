@@ -153,6 +153,10 @@ describe('POST /api/v1/trends/observations', () => {
     ['metadata', { metadata: [1, 2] }],
     ['metadata', { metadata: { blob: 'm'.repeat(4100) } }],
     ['colour', { colour: 'red' }],
+    ['trendKey', { trendKey: 'nul\u0000key' }],
+    ['displayName', { displayName: 'nul\u0000name' }],
+    ['sourceId', { sourceId: 'src\u0000' }],
+    ['metadata', { metadata: { nested: ['ok', 'bad\u0000'] } }],
   ];
 
   it.each(invalidItems)(
@@ -275,6 +279,24 @@ describe('ingest when the database is down', () => {
       await t.close();
       server.stop();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('query parameters PostgreSQL cannot store', () => {
+  it('answers 400, not 500, to a NUL character in a search prefix', async () => {
+    const db = await createTestDatabase('nul_query');
+    const t = await startTestApp(db);
+    try {
+      const res = await request(t.http)
+        .get('/api/v1/trends/search')
+        .query({ q: 'a\u0000b' })
+        .set(bearer(['analyst']));
+      expect(res.status).toBe(400);
+      expect(res.body.message).toMatch(/U\+0000/);
+    } finally {
+      await t.close();
+      await db.drop();
     }
   });
 });

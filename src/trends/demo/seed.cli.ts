@@ -3,11 +3,8 @@
  * embedded one): npm run db:seed -- [--days 7]
  */
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
-import { AppModule } from '../../app.module';
-import { loadConfig } from '../../config/config';
-import { DatabaseService } from '../../database/database.service';
+import { startCliApp } from '../../cli-app';
 import { DemoDataService } from './demo-data.service';
 
 async function main(): Promise<void> {
@@ -17,16 +14,8 @@ async function main(): Promise<void> {
     console.error('usage: npm run db:seed -- --days N   (1..90)');
     process.exit(2);
   }
-  const config = loadConfig({
-    ...process.env,
-    JOBS_ENABLED: 'false',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  });
-  const app = await NestFactory.createApplicationContext(AppModule.register(config), {
-    logger: ['error', 'warn'],
-  });
+  const app = await startCliApp();
   try {
-    await app.get(DatabaseService).start();
     const accepted = await app.get(DemoDataService).load(days);
     console.log(`loaded ${accepted} observations (${days} days)`);
   } finally {
