@@ -35,5 +35,6 @@ module.exports = {
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  testTimeout: 60000,
+  // generous: some files wait for an hour boundary to pass (test/support/clock.ts)
+  testTimeout: 120000,
 };

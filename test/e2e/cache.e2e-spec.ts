@@ -6,6 +6,7 @@ import { TestApp, startTestApp } from '../support/app';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import { bearer } from '../support/tokens';
 import { SHARED_REDIS, deletePrefix, testPrefix } from '../support/redis';
+import { awayFromHourBoundary } from '../support/clock';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -45,6 +46,7 @@ describe('cache (shared Redis)', () => {
   const foreignKey = `${testPrefix('foreign')}keep`;
 
   beforeAll(async () => {
+    await awayFromHourBoundary(); // the default window must not move mid-file
     redis = new Redis({ host: '127.0.0.1', port: 6379 });
     db = await createTestDatabase('cache');
     t = await startTestApp(db, { ...SHARED_REDIS, REDIS_KEY_PREFIX: prefix });

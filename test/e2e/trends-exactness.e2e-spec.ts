@@ -16,6 +16,7 @@ import {
   totals,
 } from '../support/observations';
 import { bearer } from '../support/tokens';
+import { awayFromHourBoundary } from '../support/clock';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -39,6 +40,7 @@ describe('trend queries are exact', () => {
   const now = new Date();
 
   beforeAll(async () => {
+    await awayFromHourBoundary(); // the default window must not move mid-file
     db = await createTestDatabase('exact');
     t = await startTestApp(db);
     const random = seeded(20261122);

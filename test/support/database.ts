@@ -27,7 +27,11 @@ async function onAdmin<T>(server: TestServer, fn: (client: Client) => Promise<T>
 
 export async function createTestDatabase(label: string): Promise<TestDatabase> {
   const server = testServer();
-  const name = `trend_test_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
+  // The creation time in the name lets global-setup sweep databases of runs that were killed.
+  const name = `trend_test_${label
+    .replace(/[^a-z0-9]/gi, '_')
+    .toLowerCase()
+    .slice(0, 24)}_${Math.floor(Date.now() / 1000)}_${randomBytes(3).toString('hex')}`;
   await onAdmin(server, (c) => c.query(`CREATE DATABASE "${name}"`));
   const connect = async () => {
     const client = new Client({ ...server, database: name });
@@ -58,4 +62,23 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
         () => undefined,
       ),
   };
+}
+
+const STALE_AFTER_SECONDS = 6 * 3600;
+
+/** Drops test databases left behind by runs that were killed before their afterAll. */
+export async function sweepStaleTestDatabases(
+  server: TestServer = testServer(),
+): Promise<string[]> {
+  return onAdmin(server, async (client) => {
+    const { rows } = await client.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname LIKE 'trend\\_test\\_%'`,
+    );
+    const cutoff = Date.now() / 1000 - STALE_AFTER_SECONDS;
+    const stale = rows
+      .map((r) => r.datname)
+      .filter((name) => Number(/_(\d{10})_[0-9a-f]{6}$/.exec(name)?.[1] ?? Infinity) < cutoff);
+    for (const name of stale) await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    return stale;
+  });
 }

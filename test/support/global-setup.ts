@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { sweepStaleTestDatabases } from './database';
 import { canConnect, testServer } from './postgres';
 
 /**
@@ -9,7 +10,10 @@ import { canConnect, testServer } from './postgres';
  * embedded server is started for the run, so `npm test` also passes on a bare machine.
  */
 export default async function globalSetup(): Promise<void> {
-  if (await canConnect(testServer())) return;
+  if (await canConnect(testServer())) {
+    await sweepStaleTestDatabases();
+    return;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'trend-test-pg-'));
   const server = await startEmbeddedPostgres(dir);
   Object.assign(process.env, {
