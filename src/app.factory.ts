@@ -8,6 +8,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { LifecycleService } from './common/lifecycle.service';
 import { requestIdFrom } from './common/request-id';
+import { SERVICE_VERSION } from './common/version';
 import { createValidationPipe } from './common/validation.pipe';
 import { AppConfig } from './config/config';
 import { DatabaseService } from './database/database.service';
@@ -60,7 +61,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       .setDescription(
         'Trend ingestion and analytics API. Bearer JWT with roles admin, analyst, ingest.',
       )
-      .setVersion(process.env.npm_package_version ?? '0.1.0')
+      .setVersion(SERVICE_VERSION)
       .addBearerAuth()
       .build(),
   );

@@ -40,7 +40,8 @@ export function pgEnv(target: ConnectionTarget): NodeJS.ProcessEnv {
   return {
     ...process.env,
     PGPASSWORD: target.password,
-    PGSSLMODE: target.ssl ? 'require' : 'prefer',
+    PGSSLMODE: target.ssl === 'disable' ? 'prefer' : target.ssl,
+    ...(target.caFile ? { PGSSLROOTCERT: target.caFile } : {}),
     PGAPPNAME: 'trend-service-backup',
     PGCONNECT_TIMEOUT: '10',
   };

@@ -6,14 +6,9 @@ export type Phase = 'starting' | 'ready' | 'stopping';
 @Injectable()
 export class LifecycleService {
   private current: Phase = 'starting';
-  private startupError?: string;
 
   get phase(): Phase {
     return this.current;
-  }
-
-  get lastStartupError(): string | undefined {
-    return this.startupError;
   }
 
   markReady(): void {
@@ -22,9 +17,5 @@ export class LifecycleService {
 
   markStopping(): void {
     this.current = 'stopping';
-  }
-
-  recordStartupError(message: string): void {
-    this.startupError = message;
   }
 }

@@ -12,6 +12,7 @@ export interface DatabaseConfig {
   user: string;
   password: string;
   ssl: boolean;
+  sslCaFile?: string;
   poolMax: number;
   readHost?: string;
   migrationsRun: boolean;
@@ -107,6 +108,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       user: env.DB_USER,
       password: env.DB_PASSWORD,
       ssl: env.DB_SSL,
+      sslCaFile: env.DB_SSL_CA,
       poolMax: env.DB_MAX_CONNECTIONS ?? env.DB_POOL_MAX ?? 4,
       readHost: env.DB_READ_HOST,
       migrationsRun: env.DB_MIGRATIONS_RUN,

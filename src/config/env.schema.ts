@@ -86,7 +86,14 @@ export const envSchema = {
   DB_NAME: str({ default: 'trends', desc: 'Database name' }),
   DB_USER: str({ default: 'postgres', desc: 'Database user' }),
   DB_PASSWORD: str({ default: '', desc: 'Database password (sensitive)' }),
-  DB_SSL: bool({ default: false, desc: 'Connect with TLS' }),
+  DB_SSL: bool({
+    default: false,
+    desc: 'Connect with TLS and verify the server certificate (or sslmode=require|verify-ca|verify-full in DATABASE_URL)',
+  }),
+  DB_SSL_CA: str({
+    default: undefined,
+    desc: 'PEM file of the CA that signed the database certificate',
+  }),
   DB_MAX_CONNECTIONS: positive({
     default: undefined,
     desc: 'Pool size (alias DB_POOL_MAX); default 4',

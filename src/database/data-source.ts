@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Client, ClientConfig } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { AppConfig, DatabaseConfig } from '../config/config';
@@ -13,13 +14,40 @@ export interface ConnectionTarget {
   user: string;
   password: string;
   database: string;
-  ssl: boolean;
+  ssl: TlsMode;
+  caFile?: string;
+}
+
+/**
+ * TLS to PostgreSQL, with libpq's sslmode meanings: `require` encrypts without checking the
+ * certificate, `verify-ca`/`verify-full` also verify it (against DB_SSL_CA or the system CAs).
+ */
+export type TlsMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';
+
+function tlsMode(db: DatabaseConfig, urlMode: string | null): TlsMode {
+  if (urlMode === 'require' || urlMode === 'verify-ca' || urlMode === 'verify-full') return urlMode;
+  return db.ssl ? 'verify-full' : 'disable';
+}
+
+/** node-postgres `ssl` option for a TLS mode. */
+export function tlsOptions(
+  mode: TlsMode,
+  caFile?: string,
+): false | { rejectUnauthorized: boolean; ca?: string; checkServerIdentity?: () => undefined } {
+  if (mode === 'disable') return false;
+  if (mode === 'require') return { rejectUnauthorized: false };
+  return {
+    rejectUnauthorized: true,
+    ca: caFile ? readFileSync(caFile, 'utf8') : undefined,
+    // verify-ca checks the chain but not the host name
+    checkServerIdentity: mode === 'verify-ca' ? () => undefined : undefined,
+  };
 }
 
 export function connectionTarget(db: DatabaseConfig, embedded?: EmbeddedServer): ConnectionTarget {
   if (embedded) {
     const { host, port, user, password } = embedded;
-    return { host, port, user, password, database: db.name, ssl: false };
+    return { host, port, user, password, database: db.name, ssl: 'disable' };
   }
   if (db.url) {
     const url = new URL(db.url);
@@ -30,7 +58,8 @@ export function connectionTarget(db: DatabaseConfig, embedded?: EmbeddedServer):
       user: decodeURIComponent(url.username),
       password: decodeURIComponent(url.password),
       database: url.pathname.replace(/^\//, '') || db.name,
-      ssl: db.ssl || url.searchParams.get('sslmode') === 'require',
+      ssl: tlsMode(db, url.searchParams.get('sslmode')),
+      caFile: db.sslCaFile,
     };
   }
   return {
@@ -39,7 +68,8 @@ export function connectionTarget(db: DatabaseConfig, embedded?: EmbeddedServer):
     user: db.user,
     password: db.password,
     database: db.name,
-    ssl: db.ssl,
+    ssl: tlsMode(db, null),
+    caFile: db.sslCaFile,
   };
 }
 
@@ -50,7 +80,7 @@ export function pgClientConfig(target: ConnectionTarget, database = target.datab
     user: target.user,
     password: target.password,
     database,
-    ssl: target.ssl ? { rejectUnauthorized: false } : undefined,
+    ssl: tlsOptions(target.ssl, target.caFile),
   };
 }
 
@@ -63,7 +93,7 @@ export function dataSourceOptions(db: DatabaseConfig, target: ConnectionTarget):
     username: target.user,
     password: target.password,
     database: target.database,
-    ssl: target.ssl ? { rejectUnauthorized: false } : false,
+    ssl: tlsOptions(target.ssl, target.caFile),
     entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsTableName: 'typeorm_migrations',

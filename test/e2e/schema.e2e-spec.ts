@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
 import { promisify } from 'node:util';
+import { freePort } from '../../src/common/free-port';
 import request from 'supertest';
 import { PARTITIONED_TABLES, wantedPartitions } from '../../src/database/partitions';
 import { TestApp, startTestApp } from '../support/app';
@@ -130,5 +132,20 @@ describe('schema, migrations and CLIs', () => {
     expect(daily.m).toBe(raw.m);
     const platforms = await db.query('SELECT DISTINCT platform FROM trend_observations');
     expect(platforms.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('CLIs run beside a service that holds METRICS_PORT (no listener in a CLI)', async () => {
+    const holder = createServer();
+    const port = await freePort();
+    await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
+    try {
+      const { code, stdout } = await npmScript(db, ['jobs', '--', 'list', '--limit', '1'], {
+        METRICS_PORT: String(port),
+      });
+      expect(stdout).not.toMatch(/EADDRINUSE/);
+      expect(code).toBe(0);
+    } finally {
+      holder.close();
+    }
   });
 });

@@ -13,6 +13,7 @@ import { IngestMetrics } from '../metrics/ingest-metrics';
 import { MetricsCollector } from '../metrics/metrics-collector.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { MonitoringRepository } from '../monitoring.repository';
+import { SERVICE_VERSION } from '../../common/version';
 
 /** Admin status queries run under this statement timeout. */
 const STATUS_QUERY_TIMEOUT_MS = 5000;
@@ -65,7 +66,7 @@ export class MonitoringStatusService implements OnModuleDestroy {
     const hitRate = (await this.metrics.cacheHitRate.get()).values[0]?.value ?? null;
     return {
       service: 'trend-service',
-      version: process.env.npm_package_version ?? '0.1.0',
+      version: SERVICE_VERSION,
       phase: this.lifecycle.phase,
       startedAt: this.startedAt.toISOString(),
       uptimeSeconds: Math.round(process.uptime()),
