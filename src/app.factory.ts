@@ -1,3 +1,4 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { BadRequestException, Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -21,6 +22,17 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     trustProxy: true,
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => requestIdFrom(req),
+    // Trend keys are up to 200 characters (800 bytes of UTF-8) in the series path.
+    maxParamLength: 1024,
+    // Router-level errors (undecodable URL, overlong parameter) in the service's error shape.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      void reply.status(400).send({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: error.code === 'FST_ERR_BAD_URL' ? 'Malformed URL' : error.message,
+        requestId: request.id,
+      });
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.register(config),
@@ -52,7 +64,14 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
 
   await app.register(helmet, { contentSecurityPolicy: false });
-  if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins, credentials: true });
+  if (config.corsOrigins.length) {
+    app.enableCors({
+      origin: config.corsOrigins,
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+      credentials: true,
+      exposedHeaders: ['X-Request-Id', 'X-Cache', 'Age', 'Retry-After'],
+    });
+  }
 
   const document = SwaggerModule.createDocument(
     app,

@@ -66,7 +66,7 @@ async function main(): Promise<void> {
       .sign('dev-admin', ['admin', 'analyst', 'ingest'], 24 * 3600);
     // Printed for local use only: the secret behind it lives in DATA_DIR.
     process.stdout.write(
-      `\nDev admin token (24h): ${token}\n  curl -H "Authorization: Bearer ${token}" http://localhost:${config.port}/api/v1/trends/top?window=24h\n\n`,
+      `\nDev admin token (24h): ${token}\n  curl -H "Authorization: Bearer ${token}" 'http://localhost:${config.port}/api/v1/trends/top?window=24h'\n\n`,
     );
   }
 }

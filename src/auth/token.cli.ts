@@ -9,26 +9,46 @@ import { parseDuration } from '../config/env.schema';
 import { ROLES, Role } from './roles';
 import { TokenService } from './token.service';
 
+const USAGE = `usage: npm run token -- --sub NAME --role ${ROLES.join('|')} [--role ...] [--ttl 1h]`;
+
+function fail(problem?: string): never {
+  console.error(problem ? `${problem}\n${USAGE}` : USAGE);
+  process.exit(2);
+}
+
 function main(): void {
-  const { values } = parseArgs({
-    options: {
-      sub: { type: 'string' },
-      role: { type: 'string', multiple: true },
-      ttl: { type: 'string', default: '1h' },
-    },
-  });
+  let values: { sub?: string; role?: string[]; ttl: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        sub: { type: 'string' },
+        role: { type: 'string', multiple: true },
+        ttl: { type: 'string', default: '1h' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (values.help) fail();
   const roles = values.role ?? [];
   const bad = roles.filter((role) => !ROLES.includes(role as Role));
-  if (!values.sub || roles.length === 0 || bad.length > 0) {
-    console.error(
-      `usage: npm run token -- --sub NAME --role ${ROLES.join('|')} [--role ...] [--ttl 1h]` +
-        (bad.length ? `\nunknown role(s): ${bad.join(', ')}` : ''),
-    );
-    process.exit(2);
+  if (bad.length) fail(`unknown role(s): ${bad.join(', ')}`);
+  if (!values.sub || roles.length === 0) fail();
+  let ttlMs: number;
+  try {
+    ttlMs = parseDuration(values.ttl);
+  } catch (error) {
+    fail(`--ttl ${(error as Error).message}`);
   }
-  const ttlMs = parseDuration(values.ttl);
+  if (ttlMs < 1000) fail('--ttl must be at least 1s');
   const tokens = new TokenService(new JwtService({}), loadConfig());
   process.stdout.write(tokens.sign(values.sub, roles as Role[], Math.round(ttlMs / 1000)) + '\n');
 }
 
-main();
+try {
+  main();
+} catch (error) {
+  console.error(`token: ${(error as Error).message}`);
+  process.exit(1);
+}

@@ -24,7 +24,8 @@ const UNAVAILABLE_MESSAGES = [
   /Connection terminated/i,
   /timeout exceeded when trying to connect/i,
   /Client has encountered a connection error/i,
-  /DataSource is not initialized|Connection with .* not found|No connection options/i,
+  // before the first successful connection (database unreachable at start-up)
+  /DataSource is not initialized|Driver not Connected|Connection with .* not found|No connection options/i,
   /Cannot use a pool after calling end/i,
 ];
 

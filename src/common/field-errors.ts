@@ -37,7 +37,11 @@ export function badParameter(field: string, message: string): FieldValidationExc
 export function fromValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
+    // Several constraints often share one message (limit: IsInt, Min, Max); list it once.
+    const own = [...new Set(Object.values(error.constraints ?? {}))].map((message) => ({
+      field,
+      message,
+    }));
     return [...own, ...fromValidationErrors(error.children ?? [], field)];
   });
 }

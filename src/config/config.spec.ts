@@ -46,6 +46,8 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as Error).message;
     for (const name of ['PORT', 'INGEST_MAX_BATCH', 'LOG_LEVEL']) expect(message).toContain(name);
+    // rules across variables are reported in the same message
+    expect(() => loadConfig({ PORT: 'abc', JWT_SECRET: 'short' })).toThrow(/PORT[\s\S]*JWT_SECRET/);
   });
 
   it('requires a strong JWT secret in production', () => {

@@ -85,7 +85,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       }
     },
   });
-  if (problems.length === 0) problems.push(...crossChecks(env));
+  problems.push(...crossChecks(env));
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }

@@ -300,3 +300,84 @@ describe('query parameters PostgreSQL cannot store', () => {
     }
   });
 });
+
+describe('database unreachable from the start', () => {
+  it('answers 503 with Retry-After (not 500) while the service is still connecting', async () => {
+    const { createApp } = await import('../../src/app.factory');
+    const { loadConfig } = await import('../../src/config/config');
+    const { freePort } = await import('../../src/common/free-port');
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      JWT_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
+      DB_HOST: '127.0.0.1',
+      DB_PORT: String(await freePort()), // nothing listens there
+      DB_NAME: 'never_reached',
+      JOBS_ENABLED: 'false',
+    });
+    const app = await createApp(config);
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    try {
+      const post = await request(app.getHttpServer())
+        .post(URL)
+        .set(bearer(['ingest']))
+        .send({
+          observations: [
+            { platform: 'x', trendKey: 'k', observedAt: new Date().toISOString(), mentions: 1 },
+          ],
+        });
+      expect(post.status).toBe(503);
+      expect(post.headers['retry-after']).toBeDefined();
+      const top = await request(app.getHttpServer())
+        .get('/api/v1/trends/top')
+        .set(bearer(['analyst']));
+      expect(top.status).toBe(503);
+      expect((await request(app.getHttpServer()).get('/health/ready')).status).toBe(503);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('URLs at the edges', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  beforeAll(async () => {
+    db = await createTestDatabase('urls');
+    t = await startTestApp(db);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('serves the series of a 200-character trend key', async () => {
+    const key = 'ü'.repeat(200); // 400 bytes of UTF-8, 1,200 characters percent-encoded
+    const observedAt = new Date(Date.now() - 60_000).toISOString();
+    const ingest = await request(t.http)
+      .post(URL)
+      .set(bearer(['ingest']))
+      .send({ observations: [{ platform: 'x', trendKey: key, observedAt, mentions: 4 }] });
+    expect(ingest.status).toBe(201);
+    const res = await request(t.http)
+      .get(`/api/v1/trends/${encodeURIComponent(key)}/series?interval=hour`)
+      .set(bearer(['analyst']));
+    expect(res.status).toBe(200);
+    expect(
+      res.body.points.reduce((sum: number, p: { mentions: number }) => sum + p.mentions, 0),
+    ).toBe(4);
+  });
+
+  it('answers an undecodable URL with the common 400 body', async () => {
+    const res = await request(t.http)
+      .get('/api/v1/trends/%ff/series')
+      .set(bearer(['analyst']));
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({
+      statusCode: 400,
+      error: 'Bad Request',
+      requestId: expect.any(String),
+    });
+  });
+});
