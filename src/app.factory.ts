@@ -23,7 +23,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => requestIdFrom(req),
     // Trend keys are up to 200 characters (800 bytes of UTF-8) in the series path.
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
     // Router-level errors (undecodable URL, overlong parameter) in the service's error shape.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       void reply.status(400).send({

@@ -5,6 +5,7 @@ import {
   Logger,
   NotFoundException,
   OnApplicationBootstrap,
+  OnModuleInit,
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -22,7 +23,7 @@ import { badParameter } from '../common/field-errors';
 import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { ConnectionTarget, pgClientConfig } from '../database/data-source';
-import { CONNECTION_TARGET } from '../database/database.service';
+import { CONNECTION_TARGET, DatabaseService } from '../database/database.service';
 import { JobScheduler } from '../jobs/job-scheduler';
 import { JobOutcome, JobFailure, JobsService } from '../jobs/jobs.service';
 import { JobTrigger } from '../jobs/job-names';
@@ -111,7 +112,7 @@ const errnoType = (error: NodeJS.ErrnoException) =>
  * the cron and the CLI all call these methods; every run goes through the jobs runner.
  */
 @Injectable()
-export class BackupService implements OnApplicationBootstrap {
+export class BackupService implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger(BackupService.name);
 
   constructor(
@@ -124,7 +125,28 @@ export class BackupService implements OnApplicationBootstrap {
     private readonly metrics: MetricsService,
     private readonly audit: AuditService,
     private readonly cache: CacheService,
+    private readonly database: DatabaseService,
   ) {}
+
+  onModuleInit(): void {
+    // Gauges start at 0 in a new process; seeded from the ledger so BackupTooOld does not
+    // fire after every deploy.
+    this.database.onReady(() => this.seedMetrics());
+  }
+
+  /** backup_last_success/verified_timestamp_seconds and backup_size_bytes from the ledger. */
+  async seedMetrics(): Promise<void> {
+    try {
+      const { success, verifiedAt } = await this.backups.latest();
+      if (success?.finished_at) {
+        this.metrics.backupLastSuccess.set(success.finished_at.getTime() / 1000);
+        this.metrics.backupSize.set(Number(success.size_bytes));
+      }
+      if (verifiedAt) this.metrics.backupLastVerified.set(verifiedAt.getTime() / 1000);
+    } catch (error) {
+      this.logger.warn(`backup gauges not seeded: ${(error as Error).message}`);
+    }
+  }
 
   onApplicationBootstrap(): void {
     // A thin cron: the scheduled run is the same backup, followed by verify and rotation.
@@ -159,8 +181,7 @@ export class BackupService implements OnApplicationBootstrap {
 
   /** API: records the row, answers at once and lets the job run in the background. */
   async start(actor: string, trigger: JobTrigger = 'api'): Promise<{ id: string }> {
-    const row = await this.insertRow(trigger);
-    await this.audit.record(actor, 'backup.create', row.id, { trigger, file: row.file });
+    const row = await this.auditedInsert(actor, trigger);
     void this.runBackupJob(row, { verify: false, rotate: false }).catch((error: Error) =>
       this.logger.error(`backup ${row.id} could not run: ${error.message}`),
     );
@@ -172,14 +193,25 @@ export class BackupService implements OnApplicationBootstrap {
     actor: string,
     options: { verify: boolean; rotate: boolean },
   ): Promise<BackupView> {
-    const row = await this.insertRow('cli');
-    await this.audit.record(actor, 'backup.create', row.id, { trigger: 'cli', file: row.file });
+    const row = await this.auditedInsert(actor, 'cli');
     await this.runBackupJob(row, options);
     return this.get(row.id);
   }
 
-  private async insertRow(trigger: JobTrigger): Promise<BackupRow> {
+  /** The request is audited, also when even its ledger row cannot be written. */
+  private auditedInsert(actor: string, trigger: JobTrigger): Promise<BackupRow> {
     const id = newBackupId();
+    return this.audit.around(
+      actor,
+      'backup.create',
+      id,
+      { trigger },
+      () => this.insertRow(trigger, id),
+      (row) => ({ file: row.file }),
+    );
+  }
+
+  private async insertRow(trigger: JobTrigger, id = newBackupId()): Promise<BackupRow> {
     const base = this.target.database.toLowerCase().replace(/[^a-z0-9_-]+/g, '_');
     const encrypted = this.config.backup.encryptionKey !== undefined;
     return this.backups.insert(
@@ -224,7 +256,7 @@ export class BackupService implements OnApplicationBootstrap {
     const seconds = (performance.now() - started) / 1000;
     this.metrics.backupDuration.observe(seconds);
     this.metrics.backupSize.set(Number(done.size_bytes));
-    this.metrics.backupLastSuccess.set(Date.now() / 1000);
+    this.metrics.backupLastSuccess.set((done.finished_at ?? new Date()).getTime() / 1000);
     const details: Record<string, unknown> = {
       backupId: row.id,
       file: done.file,
@@ -273,7 +305,18 @@ export class BackupService implements OnApplicationBootstrap {
     const final = join(dir, row.file);
     const tmp = `${final}.tmp`;
     const manifestPath = `${final}.manifest.json`;
-    const snapshotClient = new Client(pgClientConfig(this.target));
+    const snapshotClient = new Client({
+      ...pgClientConfig(this.target),
+      application_name: 'trend-service-backup-snapshot',
+    });
+    // The session idles in its transaction for the whole dump; if the server ends it, pg
+    // emits 'error' on the client, which must fail this backup rather than the process.
+    let sessionError: Error | undefined;
+    let child: ReturnType<typeof spawn> | undefined;
+    snapshotClient.on('error', (error) => {
+      sessionError ??= error;
+      child?.kill('SIGTERM');
+    });
     let published = false;
     try {
       let out: ReturnType<typeof createWriteStream>;
@@ -298,7 +341,7 @@ export class BackupService implements OnApplicationBootstrap {
         await snapshotClient.query<{ snapshot: string }>('SELECT pg_export_snapshot() AS snapshot')
       ).rows;
 
-      const child = spawn(
+      const dumper = spawn(
         pgDump,
         [
           '--format=custom',
@@ -308,22 +351,35 @@ export class BackupService implements OnApplicationBootstrap {
         ],
         { env: pgEnv(this.target), stdio: ['ignore', 'pipe', 'pipe'] },
       );
-      const stderr = collectStderr(child);
+      child = dumper;
+      const stderr = collectStderr(dumper);
       const exited = new Promise<number | string>((resolve, reject) => {
-        child.once('error', reject);
-        child.once('close', (code, signal) => resolve(signal ?? code ?? -1));
+        dumper.once('error', reject);
+        dumper.once('close', (code, signal) => resolve(signal ?? code ?? -1));
       });
       const plain = new HashTap();
       const stored = new HashTap();
-      const counting = this.countRows(snapshotClient);
-      try {
-        if (key) await pipeline(child.stdout, plain, encryptStream(key), stored, out);
-        else await pipeline(child.stdout, stored, out);
-      } catch (error) {
-        child.kill('SIGTERM');
-        await exited.catch(() => undefined);
-        await counting.catch(() => undefined);
-        const errno = error as NodeJS.ErrnoException;
+      const writing = key
+        ? pipeline(dumper.stdout, plain, encryptStream(key), stored, out)
+        : pipeline(dumper.stdout, stored, out);
+      // Wait for all three together, so each has a handler from the start (a rejection while
+      // another is still running is never unhandled); the first failure stops pg_dump.
+      const stopDump = (error: unknown) => {
+        dumper.kill('SIGTERM');
+        throw error;
+      };
+      const [written, exit, counted] = await Promise.allSettled([
+        writing.catch(stopDump),
+        exited,
+        this.countRows(snapshotClient).catch(stopDump),
+      ]);
+      if (sessionError)
+        throw new BackupError(
+          'dump_failed',
+          `the snapshot session was closed during the dump: ${sessionError.message}`,
+        );
+      if (written.status === 'rejected') {
+        const errno = written.reason as NodeJS.ErrnoException;
         const type = errno.code ? errnoType(errno) : 'dump_failed';
         throw new BackupError(
           type,
@@ -332,13 +388,22 @@ export class BackupService implements OnApplicationBootstrap {
             : `writing ${row.file} failed after ${stored.bytes} bytes: ${errno.message}`,
         );
       }
-      const exit = await exited;
-      const rowCounts = await counting;
-      await snapshotClient.query('COMMIT');
-      if (exit !== 0)
+      if (exit.status === 'rejected')
         throw new BackupError(
           'dump_failed',
-          `pg_dump exited with ${exit}: ${stderr() || 'no output'}`,
+          `pg_dump could not run: ${(exit.reason as Error).message}`,
+        );
+      if (counted.status === 'rejected')
+        throw new BackupError(
+          'dump_failed',
+          `counting rows in the snapshot failed: ${(counted.reason as Error).message}`,
+        );
+      const rowCounts = counted.value;
+      await snapshotClient.query('COMMIT');
+      if (exit.value !== 0)
+        throw new BackupError(
+          'dump_failed',
+          `pg_dump exited with ${exit.value}: ${stderr() || 'no output'}`,
         );
       const dumpBytes = key ? plain.bytes : stored.bytes;
       if (dumpBytes === 0) throw new BackupError('dump_failed', 'pg_dump produced no output');
@@ -424,10 +489,24 @@ export class BackupService implements OnApplicationBootstrap {
   // ---- verify ----------------------------------------------------------------------------
 
   /** API/CLI: verify under the backup-verify lock; answers with the verification either way. */
-  async verify(id: string, actor: string, trigger: JobTrigger): Promise<VerificationResult> {
+  verify(id: string, actor: string, trigger: JobTrigger): Promise<VerificationResult> {
+    return this.audit.around(
+      actor,
+      'backup.verify',
+      id,
+      { trigger },
+      () => this.runVerify(id, trigger),
+      (result) => ({
+        status: result.ok ? 'succeeded' : 'failed',
+        failedStep: result.failedStep,
+        error: result.error,
+      }),
+    );
+  }
+
+  private async runVerify(id: string, trigger: JobTrigger): Promise<VerificationResult> {
     const row = await this.mustGet(id);
     this.assertRestorable(row);
-    await this.audit.record(actor, 'backup.verify', id, { trigger });
     let result: VerificationResult | undefined;
     const outcome = await this.jobs.run('backup-verify', trigger, async () => {
       result = await this.verifyBackup(row);
@@ -661,6 +740,10 @@ export class BackupService implements OnApplicationBootstrap {
     const expected = ((row.manifest?.rowCounts as { tables?: RowCounts } | undefined)?.tables ??
       {}) as RowCounts;
     const client = new Client(pgClientConfig(this.target, database));
+    // A session ended by the server fails the counts below (actual: null), not the process.
+    client.on('error', (error) =>
+      this.logger.warn(`row-count session on ${database} ended: ${error.message}`),
+    );
     await client.connect();
     const mismatches: RestoreResult['rowCounts']['mismatches'] = [];
     try {
@@ -684,15 +767,39 @@ export class BackupService implements OnApplicationBootstrap {
    * Restores into a new database (default `<db>_restore_<id>`), or over the live database when
    * `targetDatabase` names it and `force` is true. Guards are checked before anything runs.
    */
-  async restore(
+  restore(
     id: string,
     options: RestoreOptions,
     actor: string,
     trigger: JobTrigger,
   ): Promise<RestoreResult> {
-    const row = await this.mustGet(id);
     const live = this.target.database;
     const targetDatabase = options.targetDatabase ?? scratchDatabaseName(live, 'restore', id);
+    // Recorded when it ends (refusals and failures too): restoring over the live database
+    // replaces admin_audit_log itself.
+    return this.audit.around(
+      actor,
+      'backup.restore',
+      id,
+      {
+        trigger,
+        targetDatabase,
+        overLiveDatabase: targetDatabase === live,
+        force: options.force === true,
+      },
+      () => this.runRestore(id, options, targetDatabase, trigger),
+      () => ({ status: 'succeeded', error: null }),
+    );
+  }
+
+  private async runRestore(
+    id: string,
+    options: RestoreOptions,
+    targetDatabase: string,
+    trigger: JobTrigger,
+  ): Promise<RestoreResult> {
+    const row = await this.mustGet(id);
+    const live = this.target.database;
     if (!DB_NAME_PATTERN.test(targetDatabase)) {
       throw badParameter(
         'targetDatabase',
@@ -754,15 +861,6 @@ export class BackupService implements OnApplicationBootstrap {
     });
     if (outcome.status === 'skipped_locked')
       throw new ConflictException('another restore is running; try again later');
-    // Written after the restore: restoring over the live database replaces admin_audit_log too.
-    await this.audit.record(actor, 'backup.restore', id, {
-      trigger,
-      targetDatabase,
-      overLiveDatabase: overLive,
-      force: options.force === true,
-      status: outcome.status,
-      error: outcome.error ?? null,
-    });
     if (!result)
       throw new UnprocessableEntityException(
         `restore of ${id} failed: ${outcome.error ?? 'unknown error'}`,

@@ -25,13 +25,17 @@ export class CacheAdminController {
   @Delete('api/v1/admin/cache')
   @ApiOperation({ summary: 'Delete every key under REDIS_KEY_PREFIX (SCAN + UNLINK); audited' })
   async clear(@CurrentUser() user: AuthUser) {
-    let deleted: number;
-    try {
-      deleted = await this.cache.clear();
-    } catch {
-      throw new ServiceUnavailableException('Cache store unavailable; nothing was cleared');
-    }
-    await this.audit.record(user.sub, 'cache.clear', 'cache', { deleted });
+    const deleted = await this.audit.around(
+      user.sub,
+      'cache.clear',
+      'cache',
+      {},
+      () =>
+        this.cache.clear().catch(() => {
+          throw new ServiceUnavailableException('Cache store unavailable; nothing was cleared');
+        }),
+      (n) => ({ status: 'succeeded', deleted: n }),
+    );
     return { deleted };
   }
 }

@@ -87,8 +87,9 @@ async function exists(db: Queryable, name: string): Promise<boolean> {
 /**
  * Creates one partition if it is missing. Rows of its range that wait in the DEFAULT partition
  * are moved into it first (create a standalone table, move, ATTACH: the pg_partman pattern),
- * because PostgreSQL refuses to create a partition whose rows sit in DEFAULT.
- * Must run inside a transaction. Returns the number of rows moved, or -1 if it existed.
+ * because PostgreSQL refuses to create a partition whose rows sit in DEFAULT. Writers into
+ * DEFAULT wait until the transaction ends. Must run inside a transaction. Returns the number
+ * of rows moved, or -1 if it existed.
  */
 export async function createPartition(
   db: Queryable,
@@ -101,10 +102,15 @@ export async function createPartition(
   const from = range.from.toISOString();
   const to = range.to.toISOString();
   const storage = spec.fillfactor ? ` WITH (fillfactor = ${Number(spec.fillfactor)})` : '';
+  const fallback = quoteIdent(defaultPartitionName(spec.table));
   await db.query(`CREATE TABLE ${child} (LIKE ${parent} INCLUDING DEFAULTS)${storage}`);
+  // Until ATTACH commits, rows of this range still route to DEFAULT: keep writers out of it
+  // (reads go on) so none lands there between the move and ATTACH's check. The caller's
+  // lock_timeout bounds the wait.
+  await db.query(`LOCK TABLE ${fallback} IN SHARE ROW EXCLUSIVE MODE`);
   const [moved] = (await db.query(
     `WITH moved AS (
-       DELETE FROM ${quoteIdent(defaultPartitionName(spec.table))}
+       DELETE FROM ${fallback}
        WHERE ${quoteIdent(spec.column)} >= $1 AND ${quoteIdent(spec.column)} < $2
        RETURNING *),
      copied AS (INSERT INTO ${child} SELECT * FROM moved RETURNING 1)

@@ -25,12 +25,14 @@ export class MaintenanceController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Run index maintenance now (analyze, reindex or all)' })
   async run(@CurrentUser() user: AuthUser, @Query() query: RunMaintenanceQueryDto) {
-    const outcome = await this.maintenance.run('api', query.task);
-    await this.audit.record(user.sub, 'maintenance.run', 'index-maintenance', {
-      task: query.task,
-      runId: outcome.runId,
-      status: outcome.status,
-    });
+    const outcome = await this.audit.around(
+      user.sub,
+      'maintenance.run',
+      'index-maintenance',
+      { task: query.task },
+      () => this.maintenance.run('api', query.task),
+      (o) => ({ runId: o.runId, status: o.status }),
+    );
     return { task: query.task, ...outcome };
   }
 }

@@ -37,5 +37,7 @@ import { MonitoringStatusService } from './status/monitoring-status.service';
     MonitoringRepository,
     MonitoringStatusService,
   ],
+  // The partition job refreshes the partition gauges through the collector, their one writer.
+  exports: [MetricsCollector],
 })
 export class MonitoringModule {}

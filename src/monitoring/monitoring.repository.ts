@@ -4,8 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import {
   PARTITIONED_TABLES,
   addPeriods,
-  defaultPartitionName,
-  partitionName,
+  listPartitions,
   periodStart,
   quoteIdent,
 } from '../database/partitions';
@@ -13,21 +12,25 @@ import {
 /** Counting rows of a DEFAULT partition stops here: the alert only needs "some", not "how many". */
 export const DEFAULT_ROWS_CAP = 100_000;
 
-export interface PartitionInfo {
+/** One partition as /monitoring/admin/database shows it (null bounds for DEFAULT). */
+export interface PartitionSummary {
   name: string;
-  bound: string;
+  from: Date | null;
+  to: Date | null;
+  isDefault: boolean;
   estimatedRows: number;
+  bytes: number;
 }
 
 export interface PartitionStats {
   table: string;
   /** Partitions excluding DEFAULT. */
   count: number;
-  /** Consecutive partitions that exist after the current period. */
+  /** Partitions whose range starts after the current period. */
   premadeAhead: number;
   /** Rows in the DEFAULT partition, counted up to DEFAULT_ROWS_CAP. */
   defaultRows: number;
-  partitions: PartitionInfo[];
+  partitions: PartitionSummary[];
 }
 
 export interface JobRunSummary {
@@ -66,50 +69,34 @@ export class MonitoringRepository {
 
   partitionStats(now: Date, timeoutMs: number): Promise<PartitionStats[]> {
     return this.bounded(timeoutMs, async (manager) => {
-      const rows = (await manager.query(
-        `SELECT parent.relname AS "table", child.relname AS name,
-                pg_get_expr(child.relpartbound, child.oid) AS bound,
-                greatest(child.reltuples, 0)::float8 AS "estimatedRows"
-           FROM pg_inherits i
-           JOIN pg_class parent ON parent.oid = i.inhparent
-           JOIN pg_class child ON child.oid = i.inhrelid
-           JOIN pg_namespace ns ON ns.oid = parent.relnamespace
-          WHERE ns.nspname = current_schema() AND parent.relname = ANY($1)
-          ORDER BY child.relname`,
-        [PARTITIONED_TABLES.map((spec) => spec.table)],
-      )) as (PartitionInfo & { table: string })[];
-
+      const all = await listPartitions(manager);
       const stats: PartitionStats[] = [];
       for (const spec of PARTITIONED_TABLES) {
-        const defaultName = defaultPartitionName(spec.table);
-        const own = rows.filter((row) => row.table === spec.table);
-        const names = new Set(own.map((row) => row.name));
-        let premadeAhead = 0;
-        const current = periodStart(now, spec.period);
-        while (
-          names.has(
-            partitionName(
-              spec.table,
-              spec.period,
-              addPeriods(current, spec.period, premadeAhead + 1),
-            ),
-          )
-        ) {
-          premadeAhead++;
-        }
+        const own = all.filter((p) => p.table === spec.table);
+        const ranged = own.filter((p) => !p.isDefault);
+        const nextPeriod = addPeriods(periodStart(now, spec.period), spec.period, 1).getTime();
+        const fallback = own.find((p) => p.isDefault);
         let defaultRows = 0;
-        if (names.has(defaultName)) {
+        if (fallback) {
           const counted = (await manager.query(
-            `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${quoteIdent(defaultName)} LIMIT ${DEFAULT_ROWS_CAP}) capped`,
+            `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${quoteIdent(fallback.partition)} LIMIT ${DEFAULT_ROWS_CAP}) capped`,
           )) as { n: number }[];
           defaultRows = counted[0].n;
         }
         stats.push({
           table: spec.table,
-          count: own.filter((row) => row.name !== defaultName).length,
-          premadeAhead,
+          count: ranged.length,
+          premadeAhead: ranged.filter((p) => p.from !== null && p.from.getTime() >= nextPeriod)
+            .length,
           defaultRows,
-          partitions: own.map(({ name, bound, estimatedRows }) => ({ name, bound, estimatedRows })),
+          partitions: own.map(({ partition, from, to, isDefault, estimatedRows, bytes }) => ({
+            name: partition,
+            from,
+            to,
+            isDefault,
+            estimatedRows,
+            bytes,
+          })),
         });
       }
       return stats;

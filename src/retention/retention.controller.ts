@@ -54,13 +54,14 @@ export class RetentionController {
   @ApiOperation({
     summary: 'Run the partition/retention job now, or return its plan (dryRun=true)',
   })
-  async run(@CurrentUser() user: AuthUser, @Query() query: RunRetentionQueryDto) {
-    const outcome = await this.retention.run('api', query.dryRun);
-    const summary = 'status' in outcome ? { runId: outcome.runId, status: outcome.status } : {};
-    await this.audit.record(user.sub, 'retention.run', 'partitions', {
-      dryRun: query.dryRun,
-      ...summary,
-    });
-    return outcome;
+  run(@CurrentUser() user: AuthUser, @Query() query: RunRetentionQueryDto) {
+    return this.audit.around(
+      user.sub,
+      'retention.run',
+      'partitions',
+      { dryRun: query.dryRun },
+      () => this.retention.run('api', query.dryRun),
+      (outcome) => ('status' in outcome ? { runId: outcome.runId, status: outcome.status } : {}),
+    );
   }
 }

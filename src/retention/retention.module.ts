@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MonitoringModule } from '../monitoring/monitoring.module';
 import { TrendsModule } from '../trends/trends.module';
 import { RetentionController } from './retention.controller';
 import { RetentionCron } from './retention.cron';
@@ -7,7 +8,7 @@ import { RetentionService } from './retention.service';
 
 /** Retention policies and the partition job (premake, relocate, drop/archive, trim). */
 @Module({
-  imports: [TrendsModule],
+  imports: [TrendsModule, MonitoringModule],
   controllers: [RetentionController],
   providers: [RetentionService, RetentionRepository, RetentionCron],
   exports: [RetentionService],

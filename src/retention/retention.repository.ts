@@ -115,12 +115,4 @@ export class RetentionRepository {
       if (count < batch) return total;
     }
   }
-
-  /** Exact row count of a DEFAULT partition (normally 0, so cheap). */
-  async countRows(partition: string): Promise<number> {
-    const [row] = (await this.dataSource.query(`SELECT count(*) AS n FROM ${partition}`)) as {
-      n: string;
-    }[];
-    return Number(row.n);
-  }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
@@ -12,17 +12,14 @@ import {
   PartitionRange,
   PartitionedTable,
   createPartition,
-  defaultPartitionName,
   defaultPartitionPeriods,
   dropPartition,
   listPartitions,
-  periodStart,
-  quoteIdent,
   wantedPartitions,
 } from '../database/partitions';
 import { JobTrigger } from '../jobs/job-names';
 import { JobFailure, JobsService } from '../jobs/jobs.service';
-import { MetricsService } from '../monitoring/metrics/metrics.service';
+import { MetricsCollector } from '../monitoring/metrics/metrics-collector.service';
 import { RetentionWindow } from '../trends/retention-window';
 import { ArchivedPartition, archivePartition } from './partition-archive';
 import { RetentionPolicyView, RetentionRepository, TRIMMED_TABLES } from './retention.repository';
@@ -78,15 +75,13 @@ const DUPLICATE_TABLE = '42P07';
  */
 @Injectable()
 export class RetentionService {
-  private readonly logger = new Logger(RetentionService.name);
-
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repository: RetentionRepository,
     private readonly jobs: JobsService,
     private readonly audit: AuditService,
-    private readonly metrics: MetricsService,
+    private readonly collector: MetricsCollector,
     private readonly retentionWindow: RetentionWindow,
   ) {}
 
@@ -230,9 +225,8 @@ export class RetentionService {
     if (catalogCutoff)
       result.catalogTrimmed = await this.repository.trimCatalogOlder(catalogCutoff, TRIM_BATCH);
 
-    await this.exportGauges(now).catch((error: Error) =>
-      this.logger.warn(`partition gauges: ${error.message}`),
-    );
+    // Partition gauges show this run's changes at the next scrape, not up to 15 s later.
+    await this.collector.refreshPartitionStats();
     if (result.failures.length > 0) {
       throw new JobFailure(
         result.failures.map((f) => `${f.step} ${f.partition ?? f.table}: ${f.reason}`).join('; '),
@@ -375,21 +369,5 @@ export class RetentionService {
       oldest = cutoff && oldest ? (cutoff < oldest ? cutoff : oldest) : null;
     }
     return oldest;
-  }
-
-  /** partitions_count, partitions_premade_ahead and default_partition_rows per table. */
-  private async exportGauges(now: Date): Promise<void> {
-    const all = await listPartitions(this.dataSource);
-    for (const spec of PARTITIONED_TABLES) {
-      const mine = all.filter((p) => p.table === spec.table && !p.isDefault);
-      const current = periodStart(now, spec.period).getTime();
-      this.metrics.partitionsCount.set({ table: spec.table }, mine.length);
-      this.metrics.partitionsPremadeAhead.set(
-        { table: spec.table },
-        mine.filter((p) => p.from!.getTime() > current).length,
-      );
-      const rows = await this.repository.countRows(quoteIdent(defaultPartitionName(spec.table)));
-      this.metrics.defaultPartitionRows.set({ table: spec.table }, rows);
-    }
   }
 }

@@ -55,9 +55,4 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
       return this.fallback.increment(key, ttl, limit, blockDuration, throttlerName);
     }
   }
-
-  /** Stops the in-memory fallback's sweep timer. */
-  shutdown(): void {
-    this.fallback.onApplicationShutdown();
-  }
 }

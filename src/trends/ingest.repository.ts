@@ -12,6 +12,10 @@ export interface IngestedGroup {
 
 const DEADLOCK = '40P01';
 const SERIALIZATION = '40001';
+// A row routed to the DEFAULT partition just as the partition job moved that range out of it:
+// PostgreSQL refuses it; sent again, it lands in the new partition. (These tables have no CHECKs.)
+const PARTITION_MOVED = '23514';
+const RETRYABLE = new Set([DEADLOCK, SERIALIZATION, PARTITION_MOVED]);
 
 /**
  * The ingest statement: insert the batch, skip duplicates of the dedup key, and add exactly the
@@ -123,7 +127,7 @@ export class IngestRepository {
         return (await this.dataSource.query(INGEST_SQL, params)) as IngestedGroup[];
       } catch (error) {
         const code = (error as { driverError?: { code?: string } }).driverError?.code;
-        if (attempt >= 3 || (code !== DEADLOCK && code !== SERIALIZATION)) throw error;
+        if (attempt >= 3 || !code || !RETRYABLE.has(code)) throw error;
       }
     }
   }

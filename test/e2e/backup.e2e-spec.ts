@@ -247,8 +247,9 @@ describe('backups (real pg_dump / pg_restore)', () => {
       .set(bearer(['admin']))
       .send({ confirm: backup.id });
     expect(res.status).toBe(200);
-    const expected =
-      `${db.name}_restore_${(backup.id as string).toLowerCase().replace(/-/g, '_')}`.slice(-63);
+    // At most 63 bytes: the database name is shortened, the suffix naming the backup kept whole.
+    const suffix = `_restore_${(backup.id as string).toLowerCase().replace(/-/g, '_')}`;
+    const expected = `${db.name.slice(0, 63 - suffix.length)}${suffix}`;
     expect(res.body.targetDatabase).toBe(expected);
     extraDatabases.push(res.body.targetDatabase as string);
     expect(await databaseExists(db, res.body.targetDatabase as string)).toBe(true);
@@ -433,6 +434,39 @@ describe('backups (real pg_dump / pg_restore)', () => {
       code: 1,
       stderr: expect.stringContaining('not found'),
     });
+  });
+});
+
+describe('backup gauges after a restart', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('backup_gauges');
+    await (await startTestApp(db)).close(); // migrations
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('are seeded from the ledger: last success, last verification and size', async () => {
+    // Two succeeded backups (the newer one verified earlier than the older) and a newer failure.
+    await db.query(
+      `INSERT INTO backups (id, file, status, size_bytes, started_at, finished_at, verified_at) VALUES
+         ('old', 'old.dump', 'succeeded', 1111, '2026-03-01T02:00:00Z', '2026-03-01T02:00:05Z', '2026-03-02T03:00:00Z'),
+         ('new', 'new.dump', 'succeeded', 2222, '2026-03-02T02:00:00Z', '2026-03-02T02:00:07.5Z', '2026-03-02T02:30:00Z'),
+         ('bad', 'bad.dump', 'failed', NULL, '2026-03-03T02:00:00Z', '2026-03-03T02:00:01Z', NULL)`,
+    );
+    const t = await startTestApp(db);
+    try {
+      expect(await metric(t, /^backup_last_success_timestamp_seconds /)).toBe(
+        Date.parse('2026-03-02T02:00:07.5Z') / 1000,
+      );
+      expect(await metric(t, /^backup_last_verified_timestamp_seconds /)).toBe(
+        Date.parse('2026-03-02T03:00:00Z') / 1000,
+      );
+      expect(await metric(t, /^backup_size_bytes /)).toBe(2222);
+    } finally {
+      await t.close();
+    }
   });
 });
 

@@ -1,4 +1,6 @@
+import { Client } from 'pg';
 import request from 'supertest';
+import { PARTITIONED_TABLES, createPartition, partitionFor } from '../../src/database/partitions';
 import { TestApp, startTestApp } from '../support/app';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import { bearer } from '../support/tokens';
@@ -197,3 +199,192 @@ describe('partition job: premake and relocation', () => {
     ).rejects.toThrow(/uq_trend_observations_dedup|duplicate key/);
   });
 });
+
+describe('creating a partition while rows for its range keep arriving', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('retention_partition_race');
+    await (await startTestApp(db)).close(); // migrations
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('a write into DEFAULT between the move and ATTACH waits for the lock, then ATTACH succeeds', async () => {
+    const spec = PARTITIONED_TABLES.find((p) => p.table === 'trend_rollups_hourly')!;
+    const month = new Date(Date.UTC(2020, 0, 1)); // no partition: rows route to DEFAULT
+    const range = partitionFor(spec, month);
+    const row = (key: string, hour: number) =>
+      insertDefaultRollups(
+        db,
+        'trend_rollups_hourly',
+        [{ bucket: new Date(month.getTime() + hour * HOUR), key, mentions: hour }],
+        'parent',
+      );
+    await row('before', 5);
+
+    const mover: Client = await db.connect();
+    let late: Promise<string> | undefined;
+    let lateSettled = false;
+    try {
+      await mover.query('BEGIN');
+      await mover.query("SET LOCAL lock_timeout = '10s'");
+      // Right after the move, another session writes a row of the same range through the parent.
+      const db2 = {
+        query: async (sql: string, params?: unknown[]) => {
+          const { rows } = await mover.query(sql, params);
+          if (sql.trimStart().startsWith('WITH moved AS')) {
+            late = row('late', 9).then(
+              () => 'inserted',
+              (e: { code?: string }) => `error ${e.code}`,
+            );
+            void late.finally(() => (lateSettled = true));
+            await waitUntil(async () => lateSettled || (await blockedBy(db, mover)));
+          }
+          return rows;
+        },
+      };
+      expect(await createPartition(db2, spec, range)).toBe(1);
+      await mover.query('COMMIT');
+    } finally {
+      await mover.query('ROLLBACK').catch(() => undefined);
+      await mover.end();
+    }
+    // The late write waited for the lock, then PostgreSQL re-checked DEFAULT's new constraint.
+    expect(await late).toBe('error 23514');
+    expect(await inherits(db)).toContain(`trend_rollups_hourly/${range.name}`);
+    expect(await tableSum(db, range.name)).toEqual({ n: 1, s: 5 });
+    expect(await tableSum(db, 'trend_rollups_hourly_default')).toEqual({ n: 0, s: 0 });
+    // Written again now, the row goes to the new partition.
+    await row('late', 9);
+    expect(await tableSum(db, range.name)).toEqual({ n: 2, s: 14 });
+  });
+});
+
+describe('relocation when DEFAULT is busy', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  beforeAll(async () => {
+    db = await createTestDatabase('retention_relocate_lock');
+    t = await startTestApp(db, { RETENTION_LOCK_TIMEOUT_MS: '300' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('fails within lock_timeout with a clear reason while a writer holds DEFAULT, and relocates next run', async () => {
+    const month = monthStart(new Date(), 10); // past the premade ones, inside every policy
+    const name = monthName('trend_rollups_hourly', month);
+    await insertDefaultRollups(db, 'trend_rollups_hourly', [
+      { bucket: new Date(month.getTime() + HOUR), key: 'k', mentions: 4 },
+    ]);
+    const runNow = async () => {
+      const res = await request(t.http).post('/api/v1/admin/retention/run').set(admin);
+      expect(res.status).toBe(200);
+      return res.body as { status: string; error: string | null; details?: unknown };
+    };
+
+    const writer: Client = await db.connect();
+    try {
+      // An ingest transaction that has written into DEFAULT and not yet committed.
+      await writer.query('BEGIN');
+      await writer.query('LOCK TABLE trend_rollups_hourly_default IN ROW EXCLUSIVE MODE');
+      const failed = await runNow();
+      expect(failed.status).toBe('failed');
+      expect(failed.error).toBe(
+        `relocate ${name}: could not lock trend_rollups_hourly (or its DEFAULT partition) within ` +
+          'lock_timeout 300 ms: another transaction holds it; retried on the next run',
+      );
+      expect(await inherits(db)).not.toContain(`trend_rollups_hourly/${name}`);
+      expect(await tableSum(db, 'trend_rollups_hourly_default')).toEqual({ n: 1, s: 4 });
+    } finally {
+      await writer.query('ROLLBACK');
+      await writer.end();
+    }
+
+    const next = await runNow();
+    expect(next.status).toBe('succeeded');
+    expect(await inherits(db)).toContain(`trend_rollups_hourly/${name}`);
+    expect(await tableSum(db, name)).toEqual({ n: 1, s: 4 });
+  });
+});
+
+describe('partition gauges', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  beforeAll(async () => {
+    db = await createTestDatabase('retention_gauges');
+    t = await startTestApp(db, { PARTITION_PREMAKE: '3' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  const gauges = async (table: string) => {
+    const res = await request(t.http).get('/metrics');
+    const value = (name: string) => {
+      const line = res.text.split('\n').find((l) => l.startsWith(`${name}{table="${table}"} `));
+      return line === undefined ? undefined : Number(line.split(' ').pop());
+    };
+    return {
+      count: value('partitions_count'),
+      premadeAhead: value('partitions_premade_ahead'),
+      defaultRows: value('default_partition_rows'),
+    };
+  };
+  const runJob = async () => {
+    const res = await request(t.http).post('/api/v1/admin/retention/run').set(admin);
+    expect(res.body.status).toBe('succeeded');
+  };
+
+  it('count every partition starting after the current period, and the job refreshes them at once', async () => {
+    const now = new Date();
+    // A stray row 8 months ahead: relocation makes that partition, leaving a gap after +3.
+    await insertDefaultObservations(db, [
+      { at: new Date(monthStart(now, 8).getTime() + HOUR), key: 'a', mentions: 1 },
+    ]);
+    await runJob();
+    // Start-up made the current month and 3 ahead; relocation added +8.
+    expect(await gauges('trend_observations')).toEqual({
+      count: 5,
+      premadeAhead: 4,
+      defaultRows: 0,
+    });
+    expect(await gauges('trend_rollups_daily')).toEqual({
+      count: 4,
+      premadeAhead: 3,
+      defaultRows: 0,
+    });
+
+    // Within the scrape cache's 15 s: only the job's own refresh can show the new partition.
+    await insertDefaultObservations(db, [
+      { at: new Date(monthStart(now, 10).getTime() + HOUR), key: 'b', mentions: 1 },
+    ]);
+    await runJob();
+    expect(await gauges('trend_observations')).toEqual({
+      count: 6,
+      premadeAhead: 5,
+      defaultRows: 0,
+    });
+  });
+});
+
+/** True once some session is waiting for a lock `holder` holds. */
+async function blockedBy(db: TestDatabase, holder: Client): Promise<boolean> {
+  const pid = (holder as unknown as { processID: number }).processID;
+  const rows = await db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`,
+    [pid],
+  );
+  return Number(rows[0].n) > 0;
+}
+
+async function waitUntil(check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in 10 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

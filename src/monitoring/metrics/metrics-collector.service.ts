@@ -57,16 +57,30 @@ export class MetricsCollector {
     this.metrics.dbPool.set({ state: 'idle' }, pool.idle);
     this.metrics.dbPool.set({ state: 'waiting' }, pool.waiting);
 
-    if (Date.now() - this.statsAt > DB_STATS_MAX_AGE_MS && this.dataSource.isInitialized) {
-      this.refreshing ??= this.refreshDatabaseStats().finally(() => (this.refreshing = undefined));
-      await withTimeout(this.refreshing, DB_STATS_TIMEOUT_MS, 'database stats timed out').catch(
-        (error: Error) => {
-          this.metrics.errors.inc({ service: 'metrics', type: 'db_stats' });
-          this.logger.warn(`partition gauges not refreshed: ${error.message}`);
-        },
-      );
-    }
+    if (Date.now() - this.statsAt > DB_STATS_MAX_AGE_MS) await this.refreshStats();
     if (this.statsAt > 0) this.metrics.dbStatsAge.set((Date.now() - this.statsAt) / 1000);
+  }
+
+  /**
+   * Re-reads the partition gauges now, for a caller that just changed partitions (the
+   * partition job), so the change shows at the next scrape. Never throws.
+   */
+  async refreshPartitionStats(): Promise<void> {
+    // A refresh already under way may have read the catalogue before the caller's change.
+    await this.refreshing?.catch(() => undefined);
+    await this.refreshStats();
+  }
+
+  /** Single-flight and under DB_STATS_TIMEOUT_MS; on failure the older values stay. */
+  private async refreshStats(): Promise<void> {
+    if (!this.dataSource.isInitialized) return;
+    this.refreshing ??= this.refreshDatabaseStats().finally(() => (this.refreshing = undefined));
+    await withTimeout(this.refreshing, DB_STATS_TIMEOUT_MS, 'database stats timed out').catch(
+      (error: Error) => {
+        this.metrics.errors.inc({ service: 'metrics', type: 'db_stats' });
+        this.logger.warn(`partition gauges not refreshed: ${error.message}`);
+      },
+    );
   }
 
   /** Partition figures as of the last refresh (empty before the first one). */
