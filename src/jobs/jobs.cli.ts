@@ -8,7 +8,9 @@
  * replica holds the job's lock.
  */
 import 'reflect-metadata';
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
+import { AuditService } from '../audit/audit.service';
 import { startCliApp } from '../cli-app';
 import {
   MAINTENANCE_TASKS,
@@ -55,10 +57,33 @@ async function main(): Promise<void> {
       output = await app
         .get(JobsRepository)
         .list({ job: values.job, limit: Number(values.limit) || 20 });
-    } else if (job === 'partitions') {
-      output = await app.get(RetentionService).run('cli', values['dry-run']);
     } else {
-      output = await app.get(MaintenanceService).run('cli', values.task as MaintenanceTask);
+      // Like the admin endpoints, a manual run is recorded in admin_audit_log.
+      const audit = app.get(AuditService);
+      const actor = `cli:${userInfo().username}`;
+      // A dry run returns a plan, a real run its job outcome.
+      const summary = (o: object) => {
+        const run = o as { runId?: string; status?: string };
+        return run.status ? { runId: run.runId, status: run.status } : {};
+      };
+      output =
+        job === 'partitions'
+          ? await audit.around(
+              actor,
+              'retention.run',
+              'partitions',
+              { dryRun: values['dry-run'] },
+              () => app.get(RetentionService).run('cli', values['dry-run']),
+              summary,
+            )
+          : await audit.around(
+              actor,
+              'maintenance.run',
+              'index-maintenance',
+              { task: values.task },
+              () => app.get(MaintenanceService).run('cli', values.task as MaintenanceTask),
+              summary,
+            );
     }
     process.stdout.write(JSON.stringify(output, null, 2) + '\n');
     const status = (output as { status?: string }).status;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { Queryable } from '../database/partitions';
 import { Interval, TimeRange } from '../common/time-window';
 import { Scope, SqlParams, observationSource } from './rollup-source';
 
@@ -53,12 +54,29 @@ export class TrendsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** Trends ranked by mentions (ties: trend key in byte order). */
-  async top(range: TimeRange, scope: Scope, limit: number, raw: boolean): Promise<TrendTotals[]> {
+  /**
+   * Runs several reads in one REPEATABLE READ, read-only transaction, so they see one snapshot
+   * (e.g. top's current and previous windows cannot straddle a concurrent ingest).
+   */
+  consistentRead<T>(fn: (db: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
+      await manager.query('SET TRANSACTION READ ONLY');
+      return fn(manager);
+    });
+  }
+
+  async top(
+    range: TimeRange,
+    scope: Scope,
+    limit: number,
+    raw: boolean,
+    db: Queryable = this.dataSource,
+  ): Promise<TrendTotals[]> {
     const params = new SqlParams();
     const source = observationSource(range, scope, params, raw);
     const sql = `SELECT trend_key, ${SUMS} FROM (${source}) s
       GROUP BY trend_key ORDER BY sum(mentions) DESC, trend_key COLLATE "C" LIMIT ${params.add(limit)}`;
-    return ((await this.dataSource.query(sql, params.values)) as TotalsRecord[]).map(toTotals);
+    return ((await db.query(sql, params.values)) as TotalsRecord[]).map(toTotals);
   }
 
   /** Totals per key for the given keys (keys with no rows are absent). */
@@ -66,19 +84,23 @@ export class TrendsRepository {
     range: TimeRange,
     scope: Scope,
     raw: boolean,
+    db: Queryable = this.dataSource,
   ): Promise<Map<string, TrendTotals>> {
     const params = new SqlParams();
     const source = observationSource(range, scope, params, raw);
-    const rows = (await this.dataSource.query(
+    const rows = (await db.query(
       `SELECT trend_key, ${SUMS} FROM (${source}) s GROUP BY trend_key`,
       params.values,
     )) as TotalsRecord[];
     return new Map(rows.map((r) => [r.trend_key, toTotals(r)]));
   }
 
-  async displayNames(keys: string[]): Promise<Map<string, string>> {
+  async displayNames(
+    keys: string[],
+    db: Queryable = this.dataSource,
+  ): Promise<Map<string, string>> {
     if (keys.length === 0) return new Map();
-    const rows = (await this.dataSource.query(
+    const rows = (await db.query(
       'SELECT trend_key, display_name FROM trend_catalog WHERE trend_key = ANY($1::text[])',
       [keys],
     )) as { trend_key: string; display_name: string }[];

@@ -14,7 +14,7 @@ import {
 import { SearchQueryDto, SeriesQueryDto, TopQueryDto } from './dto/query.dto';
 import { codePointLength, normalizeTrendKey } from './normalize';
 import { weightedSentiment } from './rollup-source';
-import { SearchRow, TrendsRepository } from './trends.repository';
+import { SearchRow, TrendTotals, TrendsRepository } from './trends.repository';
 
 export const MAX_SERIES_POINTS = 10_000;
 const DEFAULT_SERIES_POINTS: Record<Interval, number> = { minute: 60, hour: 24, day: 30 };
@@ -58,12 +58,14 @@ export class TrendsService {
       now,
     );
     const scope = { platform: query.platform, region: query.region };
-    const leaders = await this.repository.top(current, scope, query.limit, raw);
-    const keys = leaders.map((t) => t.trendKey);
-    const [before, names] = await Promise.all([
-      keys.length ? this.repository.totalsForKeys(previous, { ...scope, keys }, raw) : new Map(),
-      this.repository.displayNames(keys),
-    ]);
+    const { leaders, before, names } = await this.repository.consistentRead(async (db) => {
+      const leaders = await this.repository.top(current, scope, query.limit, raw, db);
+      const keys = leaders.map((t) => t.trendKey);
+      const before = keys.length
+        ? await this.repository.totalsForKeys(previous, { ...scope, keys }, raw, db)
+        : new Map<string, TrendTotals>();
+      return { leaders, before, names: await this.repository.displayNames(keys, db) };
+    });
     const items: TopItem[] = leaders.map((t, i) => {
       const previousMentions = before.get(t.trendKey)?.mentions ?? 0;
       return {

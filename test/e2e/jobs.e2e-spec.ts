@@ -156,6 +156,14 @@ describe('jobs runner: cluster-wide locks and the job_runs ledger', () => {
     expect(outcome.status).toBe('succeeded');
     const [row] = await db.query<RunRow>(`SELECT * FROM job_runs WHERE id = $1`, [outcome.runId]);
     expect(row).toMatchObject({ status: 'succeeded', trigger: 'cli' });
+    // both manual runs are in the audit log, under the operating-system user
+    const audits = await db.query<{ actor: string; action: string; details: { dryRun: boolean } }>(
+      `SELECT actor, action, details FROM admin_audit_log WHERE actor LIKE 'cli:%' ORDER BY id`,
+    );
+    expect(audits.map((a) => [a.action, a.details.dryRun])).toEqual([
+      ['retention.run', true],
+      ['retention.run', false],
+    ]);
   }, 120_000);
 });
 
