@@ -1,8 +1,7 @@
 import { ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
-import { WINDOW_NAMES } from '../../common/time-window';
-import { LimitQueryDto, ScopeQueryDto } from '../../trends/dto/query.dto';
+import { ScopeQueryDto, WindowQueryDto } from '../../trends/dto/query.dto';
 
 const ISO = { strict: true, strictSeparator: true };
 
@@ -35,19 +34,7 @@ export class OverviewQueryDto extends RangeQueryDto {
 /** Per-platform breakdown: filters by region only (the answer is per platform). */
 export class PlatformsQueryDto extends PickType(RangeQueryDto, ['from', 'to', 'region'] as const) {}
 
-export class MoversQueryDto extends LimitQueryDto {
-  @ApiPropertyOptional({ enum: WINDOW_NAMES, default: '24h' })
-  @IsOptional()
-  @IsIn(WINDOW_NAMES, { message: `window must be one of ${WINDOW_NAMES.join(', ')}` })
-  window: string = '24h';
-
-  @ApiPropertyOptional({
-    description: 'End of the window (ISO 8601); rounded up to a whole hour for windows >= 1h',
-  })
-  @IsOptional()
-  @IsISO8601(ISO, { message: 'at must be an ISO 8601 timestamp' })
-  at?: string;
-
+export class MoversQueryDto extends WindowQueryDto {
   @ApiPropertyOptional({ enum: ['rising', 'falling'], default: 'rising' })
   @IsOptional()
   @IsIn(['rising', 'falling'], { message: 'direction must be one of rising, falling' })

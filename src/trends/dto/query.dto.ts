@@ -49,7 +49,8 @@ export class LimitQueryDto extends ScopeQueryDto {
 
 const ISO = { strict: true, strictSeparator: true };
 
-export class TopQueryDto extends LimitQueryDto {
+/** A named window ending at `at`, with scope and limit: top trends and movers. */
+export class WindowQueryDto extends LimitQueryDto {
   @ApiPropertyOptional({ enum: WINDOW_NAMES, default: '24h' })
   @IsOptional()
   @IsIn(WINDOW_NAMES, { message: `window must be one of ${WINDOW_NAMES.join(', ')}` })
@@ -62,6 +63,8 @@ export class TopQueryDto extends LimitQueryDto {
   @IsISO8601(ISO, { message: 'at must be an ISO 8601 timestamp' })
   at?: string;
 }
+
+export class TopQueryDto extends WindowQueryDto {}
 
 export class SeriesQueryDto extends ScopeQueryDto {
   @ApiPropertyOptional({ enum: ['minute', 'hour', 'day'], default: 'hour' })
