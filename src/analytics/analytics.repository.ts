@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { TimeRange } from '../common/time-window';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/config';
+import { withSession } from '../database/session';
 import { Scope, SqlParams, observationSource } from '../trends/rollup-source';
 import { splitRange } from './analytics-range';
 
@@ -192,27 +193,19 @@ export class AnalyticsRepository {
   }
 
   /**
-   * Runs one statement in a read-only transaction with SET LOCAL statement_timeout, so a
+   * Runs one statement in a read-only transaction under a local statement_timeout, so a
    * runaway aggregate is cancelled (SQLSTATE 57014 → 503) and the connection goes back clean.
    */
-  private async guarded<T>(query: BuiltQuery): Promise<T[]> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.query('BEGIN READ ONLY');
-      try {
-        await runner.query(
-          `SET LOCAL statement_timeout = ${Math.floor(this.config.analytics.statementTimeoutMs)}`,
-        );
-        const rows = (await runner.query(query.sql, query.params)) as T[];
-        await runner.query('COMMIT');
-        return rows;
-      } catch (error) {
-        await runner.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    } finally {
-      await runner.release();
-    }
+  private guarded<T>(query: BuiltQuery): Promise<T[]> {
+    const options = {
+      transaction: true,
+      readOnly: true,
+      statementTimeoutMs: this.config.analytics.statementTimeoutMs,
+    };
+    return withSession(
+      this.dataSource,
+      options,
+      async (db) => (await db.query(query.sql, query.params)) as T[],
+    );
   }
 }

@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { quoteIdent } from '../database/identifiers';
+import { serverMajor } from './pg-tools';
+
+/** Exact row counts by schema-qualified, quoted table name. */
+export type RowCounts = Record<string, number>;
 
 export type BackupStatus = 'running' | 'succeeded' | 'failed';
 
@@ -64,7 +70,10 @@ const COLUMNS = `id, file, size_bytes, sha256, status, encrypted, trigger, start
 
 const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
 
-/** The backups ledger. */
+/**
+ * The backups ledger, and the SQL around dumps and restores: server version, scratch and
+ * restore databases, exact row counts (on the snapshot or scratch session the caller holds).
+ */
 @Injectable()
 export class BackupRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -165,5 +174,53 @@ export class BackupRepository {
       `SELECT max(verified_at) AS at FROM backups`,
     )) as { at: Date | null }[];
     return { success: success[0], verifiedAt: verified.at };
+  }
+
+  async serverVersion(): Promise<{ major: number; version: string }> {
+    const [row] = (await this.dataSource.query(
+      `SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS version`,
+    )) as { num: number; version: string }[];
+    return { major: serverMajor(row.num), version: row.version.split(' ')[0] };
+  }
+
+  async databaseExists(name: string): Promise<boolean> {
+    const rows = (await this.dataSource.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      name,
+    ])) as unknown[];
+    return rows.length > 0;
+  }
+
+  /** An empty database (from template0, which pg_restore needs) named by an operator or by us. */
+  async createDatabase(name: string): Promise<void> {
+    await this.dataSource.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0`);
+  }
+
+  async dropDatabase(name: string): Promise<void> {
+    await this.dataSource.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+  }
+
+  /**
+   * Exact count(*) of every ordinary table seen by `client`'s snapshot (partitions counted one
+   * by one, parents not double-counted). Names come back quoted by quote_ident.
+   */
+  async snapshotRowCounts(client: Client): Promise<RowCounts> {
+    const tables = (
+      await client.query<{ name: string }>(
+        `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind = 'r' AND c.relpersistence <> 't'
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+         ORDER BY 1`,
+      )
+    ).rows;
+    const counts: RowCounts = {};
+    for (const { name } of tables) counts[name] = await this.countRows(client, name);
+    return counts;
+  }
+
+  /** count(*) of one table; `name` is a quoted name as snapshotRowCounts returns it. */
+  async countRows(client: Client, name: string): Promise<number> {
+    const [{ n }] = (await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${name}`)).rows;
+    return Number(n);
   }
 }

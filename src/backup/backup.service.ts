@@ -8,7 +8,6 @@ import {
   OnModuleInit,
   UnprocessableEntityException,
 } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -16,7 +15,6 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { CacheService } from '../cache/cache.service';
 import { badParameter } from '../common/field-errors';
@@ -43,7 +41,13 @@ import {
   sha256File,
   writeFileAtomic,
 } from './backup-files';
-import { BackupRepository, BackupRow, BackupView, toBackupView } from './backup.repository';
+import {
+  BackupRepository,
+  BackupRow,
+  BackupView,
+  RowCounts,
+  toBackupView,
+} from './backup.repository';
 import {
   BackupError,
   PgTool,
@@ -51,11 +55,9 @@ import {
   collectStderr,
   connArgs,
   pgEnv,
-  quoteIdent,
   resolvePgTool,
   runTool,
   scratchDatabaseName,
-  serverMajor,
   toolVersion,
 } from './pg-tools';
 import { planRotation } from './rotation';
@@ -91,8 +93,6 @@ export interface RestoreResult extends Record<string, unknown> {
   };
 }
 
-type RowCounts = Record<string, number>;
-
 const DB_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/;
 
 /** Backup ids sort by time and are safe in file and database names: 20261121T020000Z-a1b2c3. */
@@ -118,7 +118,6 @@ export class BackupService implements OnModuleInit, OnApplicationBootstrap {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CONNECTION_TARGET) private readonly target: ConnectionTarget,
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly backups: BackupRepository,
     private readonly jobs: JobsService,
     private readonly scheduler: JobScheduler,
@@ -291,7 +290,7 @@ export class BackupService implements OnModuleInit, OnApplicationBootstrap {
     const key = this.encryptionKey();
     const pgDump = resolvePgTool('pg_dump', this.config.backup.pgBinDir);
     const dumpVersion = await toolVersion(pgDump);
-    const server = await this.serverVersion();
+    const server = await this.backups.serverVersion();
     checkToolAgainstServer('pg_dump', dumpVersion, server);
     try {
       await ensureDir(dir);
@@ -371,7 +370,7 @@ export class BackupService implements OnModuleInit, OnApplicationBootstrap {
       const [written, exit, counted] = await Promise.allSettled([
         writing.catch(stopDump),
         exited,
-        this.countRows(snapshotClient).catch(stopDump),
+        this.backups.snapshotRowCounts(snapshotClient).catch(stopDump),
       ]);
       if (sessionError)
         throw new BackupError(
@@ -460,32 +459,6 @@ export class BackupService implements OnModuleInit, OnApplicationBootstrap {
     }
   }
 
-  private async serverVersion(): Promise<{ major: number; version: string }> {
-    const [row] = (await this.dataSource.query(
-      `SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS version`,
-    )) as { num: number; version: string }[];
-    return { major: serverMajor(row.num), version: row.version.split(' ')[0] };
-  }
-
-  /** Exact count(*) of every ordinary table (partitions counted one by one, parents not double-counted). */
-  private async countRows(client: Client): Promise<RowCounts> {
-    const tables = (
-      await client.query<{ name: string }>(
-        `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE c.relkind = 'r' AND c.relpersistence <> 't'
-           AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-         ORDER BY 1`,
-      )
-    ).rows;
-    const counts: RowCounts = {};
-    for (const { name } of tables) {
-      const [{ n }] = (await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${name}`)).rows;
-      counts[name] = Number(n);
-    }
-    return counts;
-  }
-
   // ---- verify ----------------------------------------------------------------------------
 
   /** API/CLI: verify under the backup-verify lock; answers with the verification either way. */
@@ -565,8 +538,8 @@ export class BackupService implements OnModuleInit, OnApplicationBootstrap {
 
       step = 'restore';
       result.scratchDatabase = scratch;
-      await this.dropDatabase(scratch);
-      await this.dataSource.query(`CREATE DATABASE ${quoteIdent(scratch)} TEMPLATE template0`);
+      await this.backups.dropDatabase(scratch);
+      await this.backups.createDatabase(scratch);
       scratchCreated = true;
       await this.pgRestore(pgRestore, archive.path, scratch);
       result.steps.restore = 'ok';
@@ -593,9 +566,9 @@ export class BackupService implements OnModuleInit, OnApplicationBootstrap {
       this.metrics.errors.inc({ service: 'backup', type: `verify_${step}` });
     } finally {
       if (scratchCreated)
-        await this.dropDatabase(scratch).catch((e: Error) =>
-          this.logger.error(`could not drop ${scratch}: ${e.message}`),
-        );
+        await this.backups
+          .dropDatabase(scratch)
+          .catch((e: Error) => this.logger.error(`could not drop ${scratch}: ${e.message}`));
       await archive?.cleanup();
     }
     await this.backups.recordVerification(row.id, result, result.ok);
@@ -649,7 +622,7 @@ export class BackupService implements OnModuleInit, OnApplicationBootstrap {
 
   private async tool(tool: PgTool): Promise<string> {
     const path = resolvePgTool(tool, this.config.backup.pgBinDir);
-    checkToolAgainstServer(tool, await toolVersion(path), await this.serverVersion());
+    checkToolAgainstServer(tool, await toolVersion(path), await this.backups.serverVersion());
     return path;
   }
 
@@ -729,10 +702,6 @@ export class BackupService implements OnModuleInit, OnApplicationBootstrap {
       );
   }
 
-  private async dropDatabase(name: string): Promise<void> {
-    await this.dataSource.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
-  }
-
   private async compareRowCounts(
     row: BackupRow,
     database: string,
@@ -749,10 +718,7 @@ export class BackupService implements OnModuleInit, OnApplicationBootstrap {
     try {
       await client.query('SET statement_timeout = 0');
       for (const [table, count] of Object.entries(expected)) {
-        const actual = await client
-          .query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)
-          .then((r) => Number(r.rows[0].n))
-          .catch(() => null);
+        const actual = await this.backups.countRows(client, table).catch(() => null);
         if (actual !== count) mismatches.push({ table, expected: count, actual });
       }
     } finally {
@@ -815,11 +781,7 @@ export class BackupService implements OnModuleInit, OnApplicationBootstrap {
     }
     this.assertRestorable(row);
     if (!overLive) {
-      const [exists] = (await this.dataSource.query(
-        'SELECT 1 FROM pg_database WHERE datname = $1',
-        [targetDatabase],
-      )) as unknown[];
-      if (exists)
+      if (await this.backups.databaseExists(targetDatabase))
         throw new ConflictException(
           `database "${targetDatabase}" already exists; choose a new name`,
         );
@@ -833,9 +795,7 @@ export class BackupService implements OnModuleInit, OnApplicationBootstrap {
       try {
         const pgRestore = await this.tool('pg_restore');
         if (!overLive) {
-          await this.dataSource.query(
-            `CREATE DATABASE ${quoteIdent(targetDatabase)} TEMPLATE template0`,
-          );
+          await this.backups.createDatabase(targetDatabase);
           created = true;
         }
         if (overLive) {
@@ -853,7 +813,7 @@ export class BackupService implements OnModuleInit, OnApplicationBootstrap {
         return result;
       } catch (error) {
         this.metrics.errors.inc({ service: 'backup', type: 'restore_failed' });
-        if (created) await this.dropDatabase(targetDatabase).catch(() => undefined);
+        if (created) await this.backups.dropDatabase(targetDatabase).catch(() => undefined);
         throw error;
       } finally {
         await archive.cleanup();

@@ -142,6 +142,3 @@ export function scratchDatabaseName(base: string, kind: 'verify' | 'restore', id
   const suffix = `_${kind}_${clean(id)}`;
   return `${clean(base).slice(0, Math.max(1, 63 - suffix.length))}${suffix}`.slice(0, 63);
 }
-
-/** Double-quotes an SQL identifier. */
-export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;

@@ -3,6 +3,8 @@
  * Shared by the initial migration, start-up and the partition job, so the naming and the
  * ranges are defined once.
  */
+import { quoteStrictIdent } from './identifiers';
+
 export type PartitionPeriod = 'month' | 'year';
 
 export interface PartitionedTable {
@@ -97,12 +99,12 @@ export async function createPartition(
   range: PartitionRange,
 ): Promise<number> {
   if (await exists(db, range.name)) return -1;
-  const parent = quoteIdent(spec.table);
-  const child = quoteIdent(range.name);
+  const parent = quoteStrictIdent(spec.table);
+  const child = quoteStrictIdent(range.name);
   const from = range.from.toISOString();
   const to = range.to.toISOString();
   const storage = spec.fillfactor ? ` WITH (fillfactor = ${Number(spec.fillfactor)})` : '';
-  const fallback = quoteIdent(defaultPartitionName(spec.table));
+  const fallback = quoteStrictIdent(defaultPartitionName(spec.table));
   await db.query(`CREATE TABLE ${child} (LIKE ${parent} INCLUDING DEFAULTS)${storage}`);
   // Until ATTACH commits, rows of this range still route to DEFAULT: keep writers out of it
   // (reads go on) so none lands there between the move and ATTACH's check. The caller's
@@ -111,7 +113,7 @@ export async function createPartition(
   const [moved] = (await db.query(
     `WITH moved AS (
        DELETE FROM ${fallback}
-       WHERE ${quoteIdent(spec.column)} >= $1 AND ${quoteIdent(spec.column)} < $2
+       WHERE ${quoteStrictIdent(spec.column)} >= $1 AND ${quoteStrictIdent(spec.column)} < $2
        RETURNING *),
      copied AS (INSERT INTO ${child} SELECT * FROM moved RETURNING 1)
      SELECT count(*)::int AS n FROM copied`,
@@ -197,8 +199,8 @@ export async function defaultPartitionPeriods(
   spec: PartitionedTable,
 ): Promise<{ range: PartitionRange; rows: number }[]> {
   const rows = (await db.query(
-    `SELECT date_trunc($1, ${quoteIdent(spec.column)}, 'UTC') AS start, count(*) AS rows
-     FROM ${quoteIdent(defaultPartitionName(spec.table))} GROUP BY 1 ORDER BY 1`,
+    `SELECT date_trunc($1, ${quoteStrictIdent(spec.column)}, 'UTC') AS start, count(*) AS rows
+     FROM ${quoteStrictIdent(defaultPartitionName(spec.table))} GROUP BY 1 ORDER BY 1`,
     [spec.period],
   )) as { start: Date; rows: string }[];
   return rows.map((r) => ({ range: partitionFor(spec, r.start), rows: Number(r.rows) }));
@@ -214,11 +216,8 @@ export async function dropPartition(
   table: string,
   partition: string,
 ): Promise<void> {
-  await db.query(`ALTER TABLE ${quoteIdent(table)} DETACH PARTITION ${quoteIdent(partition)}`);
-  await db.query(`DROP TABLE ${quoteIdent(partition)}`);
-}
-
-export function quoteIdent(name: string): string {
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unexpected identifier ${name}`);
-  return `"${name}"`;
+  await db.query(
+    `ALTER TABLE ${quoteStrictIdent(table)} DETACH PARTITION ${quoteStrictIdent(partition)}`,
+  );
+  await db.query(`DROP TABLE ${quoteStrictIdent(partition)}`);
 }

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { quoteIdent } from '../database/identifiers';
+import { Queryable } from '../database/partitions';
 
 export interface IndexRecord {
   table: string;
@@ -17,7 +19,11 @@ export interface IndexRecord {
   keyWidth: number | null;
 }
 
-/** Catalogue reads for index and statistics maintenance. */
+/**
+ * Catalogue reads and the statements of index and statistics maintenance. The statements run
+ * on the session the caller prepared (lock_timeout, no statement_timeout); names come from the
+ * catalogue, so they are quoted whatever their spelling.
+ */
 @Injectable()
 export class MaintenanceRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -115,5 +121,26 @@ export class MaintenanceRepository {
       [table],
     )) as { relname: string }[];
     return rows.map((r) => r.relname);
+  }
+
+  async blockSize(): Promise<number> {
+    const [row] = (await this.dataSource.query(
+      `SELECT current_setting('block_size')::int AS size`,
+    )) as { size: number }[];
+    return row.size;
+  }
+
+  async analyze(db: Queryable, table: string): Promise<void> {
+    await db.query(`ANALYZE ${quoteIdent(table)}`);
+  }
+
+  /** Must run outside a transaction: REINDEX CONCURRENTLY refuses to run in one. */
+  async reindexConcurrently(db: Queryable, index: string): Promise<void> {
+    await db.query(`REINDEX INDEX CONCURRENTLY ${quoteIdent(index)}`);
+  }
+
+  /** Must run outside a transaction, like REINDEX CONCURRENTLY. */
+  async dropIndexConcurrently(db: Queryable, index: string): Promise<void> {
+    await db.query(`DROP INDEX CONCURRENTLY IF EXISTS ${quoteIdent(index)}`);
   }
 }

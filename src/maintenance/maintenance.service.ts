@@ -1,8 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
+import { Queryable } from '../database/partitions';
+import { withSession } from '../database/session';
 import { JobTrigger } from '../jobs/job-names';
 import { JobFailure, JobsService } from '../jobs/jobs.service';
 import { estimateBloat } from './bloat';
@@ -34,9 +36,6 @@ export type MaintenanceResult = {
   failures: { step: string; target: string; reason: string }[];
 };
 
-/** Identifiers from the catalogue, quoted for SQL whatever their spelling. */
-const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-
 /**
  * Index and statistics maintenance (SPEC §7): ANALYZE what was written since it was last
  * analyzed, REINDEX INDEX CONCURRENTLY invalid or bloated indexes one at a time under
@@ -44,8 +43,6 @@ const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
  */
 @Injectable()
 export class MaintenanceService {
-  private readonly logger = new Logger(MaintenanceService.name);
-
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -54,7 +51,7 @@ export class MaintenanceService {
   ) {}
 
   async indexes(): Promise<IndexView[]> {
-    const blockSize = await this.blockSize();
+    const blockSize = await this.repository.blockSize();
     return (await this.repository.indexes()).map((r) => this.view(r, blockSize));
   }
 
@@ -89,7 +86,7 @@ export class MaintenanceService {
   private async analyze(result: MaintenanceResult): Promise<void> {
     for (const { table, modified } of await this.repository.tablesToAnalyze()) {
       try {
-        await this.onSession((runner) => runner.query(`ANALYZE ${ident(table)}`));
+        await this.onSession((db) => this.repository.analyze(db, table));
         result.analyzed.push({ table, modified });
       } catch (error) {
         result.failures.push({ step: 'analyze', target: table, reason: (error as Error).message });
@@ -98,7 +95,7 @@ export class MaintenanceService {
   }
 
   private async reindex(result: MaintenanceResult): Promise<void> {
-    const blockSize = await this.blockSize();
+    const blockSize = await this.repository.blockSize();
     const threshold = this.config.maintenance.bloatThresholdPercent / 100;
     const candidates = (await this.repository.indexes())
       // Copies left by an earlier failed REINDEX CONCURRENTLY are dropped, not rebuilt.
@@ -119,9 +116,7 @@ export class MaintenanceService {
     for (const { record, reason } of candidates) {
       try {
         // Not inside a transaction: REINDEX CONCURRENTLY refuses to run in one.
-        await this.onSession((runner) =>
-          runner.query(`REINDEX INDEX CONCURRENTLY ${ident(record.index)}`),
-        );
+        await this.onSession((db) => this.repository.reindexConcurrently(db, record.index));
         result.reindexed.push({ table: record.table, index: record.index, reason });
       } catch (error) {
         result.failures.push({
@@ -133,9 +128,7 @@ export class MaintenanceService {
       // A failed concurrent rebuild leaves an invalid `_ccnew` copy that slows every write.
       for (const leftover of await this.repository.leftoverCopies(record.table)) {
         try {
-          await this.onSession((runner) =>
-            runner.query(`DROP INDEX CONCURRENTLY IF EXISTS ${ident(leftover)}`),
-          );
+          await this.onSession((db) => this.repository.dropIndexConcurrently(db, leftover));
           result.droppedLeftovers.push(leftover);
         } catch (error) {
           result.failures.push({
@@ -149,31 +142,9 @@ export class MaintenanceService {
   }
 
   /** One statement on a dedicated session with lock_timeout set and no statement_timeout. */
-  private async onSession<T>(fn: (runner: QueryRunner) => Promise<T>): Promise<T> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.query(`SELECT set_config('lock_timeout', $1, false)`, [
-        `${this.config.maintenance.lockTimeoutMs}ms`,
-      ]);
-      await runner.query('SET statement_timeout = 0');
-      return await fn(runner);
-    } finally {
-      await runner
-        .query('RESET lock_timeout')
-        .then(() => runner.query('RESET statement_timeout'))
-        .catch((error: Error) => {
-          this.logger.warn(`could not reset session settings: ${error.message}`);
-        });
-      await runner.release();
-    }
-  }
-
-  private async blockSize(): Promise<number> {
-    const [row] = (await this.dataSource.query(
-      `SELECT current_setting('block_size')::int AS size`,
-    )) as { size: number }[];
-    return row.size;
+  private onSession<T>(fn: (db: Queryable) => Promise<T>): Promise<T> {
+    const options = { lockTimeoutMs: this.config.maintenance.lockTimeoutMs, statementTimeoutMs: 0 };
+    return withSession(this.dataSource, options, fn);
   }
 
   private view(r: IndexRecord, blockSize: number): IndexView {

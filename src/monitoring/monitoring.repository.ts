@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
 import {
   PARTITIONED_TABLES,
   addPeriods,
   listPartitions,
   periodStart,
-  quoteIdent,
 } from '../database/partitions';
+import { quoteStrictIdent } from '../database/identifiers';
+import { withSession } from '../database/session';
 
 /** Counting rows of a DEFAULT partition stops here: the alert only needs "some", not "how many". */
 export const DEFAULT_ROWS_CAP = 100_000;
@@ -60,11 +61,9 @@ export interface PlatformActivity {
 export class MonitoringRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  private bounded<T>(timeoutMs: number, work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query(`SELECT set_config('statement_timeout', $1, true)`, [String(timeoutMs)]);
-      return work(manager);
-    });
+  /** `work` in its own transaction under a local statement_timeout of `timeoutMs`. */
+  private bounded<T>(timeoutMs: number, work: (db: QueryRunner) => Promise<T>): Promise<T> {
+    return withSession(this.dataSource, { transaction: true, statementTimeoutMs: timeoutMs }, work);
   }
 
   partitionStats(now: Date, timeoutMs: number): Promise<PartitionStats[]> {
@@ -79,7 +78,7 @@ export class MonitoringRepository {
         let defaultRows = 0;
         if (fallback) {
           const counted = (await manager.query(
-            `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${quoteIdent(fallback.partition)} LIMIT ${DEFAULT_ROWS_CAP}) capped`,
+            `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${quoteStrictIdent(fallback.partition)} LIMIT ${DEFAULT_ROWS_CAP}) capped`,
           )) as { n: number }[];
           defaultRows = counted[0].n;
         }

@@ -8,7 +8,8 @@ import { createGzip } from 'node:zlib';
 import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
-import { quoteIdent } from '../database/partitions';
+import { quoteStrictIdent } from '../database/identifiers';
+import { withSession } from '../database/session';
 
 export interface ArchivedPartition {
   table: string;
@@ -37,33 +38,37 @@ export async function archivePartition(
   const file = `${partition}-${stamp}.csv.gz`;
   const target = join(dir, file);
   const partial = `${target}.partial`;
-  const runner = dataSource.createQueryRunner();
-  const client = (await runner.connect()) as PoolClient;
   const hash = createHash('sha256');
   let bytes = 0;
-  try {
-    // A big partition may take longer than the pool's statement_timeout.
-    await runner.query('SET statement_timeout = 0');
-    const copy = client.query(
-      copyTo(
-        `COPY (SELECT * FROM ${quoteIdent(partition)}) TO STDOUT WITH (FORMAT csv, HEADER true)`,
-      ),
-    );
-    const count = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        done(null, chunk);
-      },
-    });
-    await pipeline(copy, createGzip(), count, createWriteStream(partial));
-    await rename(partial, target);
-    return { table, partition, file, rows: copy.rowCount ?? 0, bytes, sha256: hash.digest('hex') };
-  } catch (error) {
-    await rm(partial, { force: true });
-    throw error;
-  } finally {
-    await runner.query('RESET statement_timeout').catch(() => undefined);
-    await runner.release();
-  }
+  // A big partition may take longer than the pool's statement_timeout.
+  return withSession(dataSource, { statementTimeoutMs: 0 }, async (runner) => {
+    const client = (await runner.connect()) as PoolClient;
+    try {
+      const copy = client.query(
+        copyTo(
+          `COPY (SELECT * FROM ${quoteStrictIdent(partition)}) TO STDOUT WITH (FORMAT csv, HEADER true)`,
+        ),
+      );
+      const count = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          hash.update(chunk);
+          bytes += chunk.length;
+          done(null, chunk);
+        },
+      });
+      await pipeline(copy, createGzip(), count, createWriteStream(partial));
+      await rename(partial, target);
+      return {
+        table,
+        partition,
+        file,
+        rows: copy.rowCount ?? 0,
+        bytes,
+        sha256: hash.digest('hex'),
+      };
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+  });
 }

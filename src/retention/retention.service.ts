@@ -11,12 +11,14 @@ import {
   PartitionInfo,
   PartitionRange,
   PartitionedTable,
+  Queryable,
   createPartition,
   defaultPartitionPeriods,
   dropPartition,
   listPartitions,
   wantedPartitions,
 } from '../database/partitions';
+import { withSession } from '../database/session';
 import { JobTrigger } from '../jobs/job-names';
 import { JobFailure, JobsService } from '../jobs/jobs.service';
 import { MetricsCollector } from '../monitoring/metrics/metrics-collector.service';
@@ -317,16 +319,13 @@ export class RetentionService {
   }
 
   /** DDL in its own short transaction, under lock_timeout so a busy table fails fast. */
-  private inDdlTransaction<T>(
-    fn: (db: { query(sql: string, params?: unknown[]): Promise<unknown> }) => Promise<T>,
-  ): Promise<T> {
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query(`SELECT set_config('lock_timeout', $1, true)`, [
-        `${this.config.retention.lockTimeoutMs}ms`,
-      ]);
-      await manager.query(`SET LOCAL statement_timeout = 0`);
-      return fn(manager);
-    });
+  private inDdlTransaction<T>(fn: (db: Queryable) => Promise<T>): Promise<T> {
+    const options = {
+      transaction: true,
+      lockTimeoutMs: this.config.retention.lockTimeoutMs,
+      statementTimeoutMs: 0,
+    };
+    return withSession(this.dataSource, options, fn);
   }
 
   private code(error: unknown): string | undefined {

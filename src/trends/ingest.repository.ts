@@ -131,4 +131,20 @@ export class IngestRepository {
       }
     }
   }
+
+  /** Whether any observation was ever stored (the demo loader only fills an empty database). */
+  async hasObservations(): Promise<boolean> {
+    const [row] = (await this.dataSource.query(
+      'SELECT EXISTS (SELECT 1 FROM trend_observations) AS present',
+    )) as { present: boolean }[];
+    return row.present;
+  }
+
+  /** keep_days of the raw-observation retention policy, or null when it is off. */
+  async rawRetentionDays(): Promise<number | null> {
+    const rows = (await this.dataSource.query(
+      `SELECT keep_days FROM retention_policies WHERE table_name = 'trend_observations' AND enabled`,
+    )) as { keep_days: number }[];
+    return rows.length ? rows[0].keep_days : null;
+  }
 }

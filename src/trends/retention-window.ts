@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { DAY } from '../common/time-window';
+import { IngestRepository } from './ingest.repository';
 
 const REFRESH_MS = 60_000;
 
@@ -15,7 +14,7 @@ export class RetentionWindow {
   private keepDays: number | null = null;
   private loadedAt = 0;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly repository: IngestRepository) {}
 
   async oldestAllowed(now: Date): Promise<Date | null> {
     if (Date.now() - this.loadedAt > REFRESH_MS) await this.refresh();
@@ -23,10 +22,7 @@ export class RetentionWindow {
   }
 
   async refresh(): Promise<void> {
-    const rows = (await this.dataSource.query(
-      `SELECT keep_days FROM retention_policies WHERE table_name = 'trend_observations' AND enabled`,
-    )) as { keep_days: number }[];
-    this.keepDays = rows.length ? rows[0].keep_days : null;
+    this.keepDays = await this.repository.rawRetentionDays();
     this.loadedAt = Date.now();
   }
 }

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AdvisoryLock, withAdvisoryLock } from '../../database/advisory-lock';
 import { ObservationRow } from '../ingest-validator';
+import { IngestRepository } from '../ingest.repository';
 import { IngestService } from '../ingest.service';
 import { demoObservations } from './demo-data';
 
@@ -15,17 +16,15 @@ export class DemoDataService {
 
   constructor(
     private readonly ingest: IngestService,
+    private readonly observations: IngestRepository,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
   /** Loads `days` of demo data when the database holds no observation yet. */
   async loadIfEmpty(days = 7): Promise<number> {
-    const outcome = await withAdvisoryLock(this.dataSource, AdvisoryLock.DemoData, async () => {
-      const [row] = (await this.dataSource.query(
-        'SELECT EXISTS (SELECT 1 FROM trend_observations) AS present',
-      )) as { present: boolean }[];
-      return row.present ? 0 : this.load(days);
-    });
+    const outcome = await withAdvisoryLock(this.dataSource, AdvisoryLock.DemoData, async () =>
+      (await this.observations.hasObservations()) ? 0 : this.load(days),
+    );
     return outcome.acquired ? outcome.result : 0;
   }
 
