@@ -109,9 +109,13 @@ export class CacheService implements OnModuleInit {
 
   onModuleInit(): void {
     this.ingestEvents.onCommitted((batch) => this.onIngest(batch));
+    // On every (re)connection: writes acknowledged while this replica was cut off (by it, or
+    // by a replica that has since gone away) may be missing from Redis, and a Redis restarted
+    // from a snapshot holds old entries. A new epoch retires every entry; the cache re-warms.
     this.redis.onReady(() => {
       this.circuitOpenUntil = 0;
-      if (this.epochBumpPending) void this.bumpEpoch();
+      this.epochBumpPending = true; // reads wait for the bump rather than racing it
+      void this.bumpEpoch();
     });
   }
 

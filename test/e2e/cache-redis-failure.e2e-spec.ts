@@ -144,3 +144,60 @@ describe('cache pointed at a port where nothing listens', () => {
     expect(unhandled).toEqual([]);
   });
 });
+
+describe('a Redis restarted from its snapshot after a write it missed', () => {
+  let db: TestDatabase;
+  let writer: TestApp;
+  let reader: TestApp;
+  let redis: ThrowawayRedis;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    dataDir = mkdtempSync(join(tmpdir(), 'trend-redis-rdb-'));
+    redis = new ThrowawayRedis(await freePort(), dataDir);
+    await redis.start();
+    db = await createTestDatabase('cache_snapshot');
+    const env = {
+      REDIS_HOST: '127.0.0.1',
+      REDIS_PORT: String(redis.port),
+      REDIS_KEY_PREFIX: testPrefix('cache-snapshot'),
+    };
+    writer = await startTestApp(db, env);
+    reader = await startTestApp(db, env);
+  });
+  afterAll(async () => {
+    await writer?.close();
+    await reader?.close();
+    await redis?.stop();
+    await db?.drop();
+    const { rmSync } = await import('node:fs');
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('never serves the pre-outage answer, even when the replica that wrote has gone', async () => {
+    await ingest(writer, 10, 2);
+    expect((await timed(reader, TOP)).res.headers['x-cache']).toBe('MISS');
+    const cached = (await timed(reader, TOP)).res;
+    expect(cached.headers['x-cache']).toBe('HIT');
+    const mentions = (body: { items: { trendKey: string; mentions: number }[] }) =>
+      body.items.find((i) => i.trendKey === 'gamma')?.mentions;
+    expect(mentions(cached.body)).toBe(10);
+
+    await redis.shutdownSaving(); // the cached answer is in the snapshot
+    await ingest(writer, 5, 1); // acknowledged while Redis is away
+    await writer.close(); // the replica that knows about the missed write is gone
+
+    await redis.start(); // restarts with the old entry and the old versions
+    let res = (await timed(reader, TOP)).res;
+    for (let i = 0; i < 100 && res.headers['x-cache'] === 'BYPASS'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      res = (await timed(reader, TOP)).res;
+    }
+    expect(res.headers['x-cache']).not.toBe('BYPASS');
+    expect(res.headers['x-cache']).not.toBe('HIT');
+    expect(mentions(res.body)).toBe(15);
+  });
+});

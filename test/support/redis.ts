@@ -26,12 +26,26 @@ export async function deletePrefix(client: Redis, prefix: string): Promise<void>
 export class ThrowawayRedis {
   private process?: ChildProcess;
 
-  constructor(readonly port: number) {}
+  /** With `dataDir`, the server keeps its data in an RDB file there (see shutdownSaving). */
+  constructor(
+    readonly port: number,
+    private readonly dataDir?: string,
+  ) {}
 
   async start(): Promise<void> {
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        ...(this.dataDir ? ['--dir', this.dataDir, '--dbfilename', 'dump.rdb'] : []),
+      ],
       {
         stdio: 'ignore',
       },
@@ -63,6 +77,23 @@ export class ThrowawayRedis {
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
+    await exited;
+    this.process = undefined;
+  }
+
+  /** SHUTDOWN SAVE: stops the server with its data written, as a persistent Redis would restart. */
+  async shutdownSaving(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const client = new Redis({
+      port: this.port,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    client.on('error', () => undefined);
+    await client.call('SHUTDOWN', 'SAVE').catch(() => undefined); // the connection closes
+    client.disconnect();
     await exited;
     this.process = undefined;
   }
