@@ -52,6 +52,29 @@ export class JobsRepository {
     return row.id;
   }
 
+  /** Marks runs of `job` left `running` by a process that stopped as failed. Call under the job's lock. */
+  async failInterrupted(job: JobName): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE job_runs SET status = 'failed', finished_at = clock_timestamp(),
+         error = 'interrupted: the process running this job stopped before it finished'
+       WHERE job = $1 AND status = 'running'`,
+      [job],
+    );
+  }
+
+  /** True when a scheduled run of `job` started within the last `withinMs`. */
+  async recentCronRun(job: JobName, withinMs: number): Promise<boolean> {
+    const [row] = (await this.dataSource.query(
+      `SELECT EXISTS (
+         SELECT 1 FROM job_runs
+         WHERE job = $1 AND trigger = 'cron' AND status <> 'skipped_locked'
+           AND started_at > clock_timestamp() - make_interval(secs => $2::float8 / 1000)
+       ) AS recent`,
+      [job, withinMs],
+    )) as { recent: boolean }[];
+    return row.recent;
+  }
+
   async finish(
     id: string,
     status: Exclude<JobStatus, 'running'>,

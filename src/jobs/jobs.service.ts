@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { withAdvisoryLock } from '../database/advisory-lock';
@@ -28,6 +28,7 @@ export interface JobOutcome<T extends JobDetails> {
 }
 
 const SHUTDOWN_WAIT_MS = 20_000;
+const CRON_TICK_TOLERANCE_MS = 10_000;
 
 /**
  * The one way to run a job, whether from a cron tick, an admin endpoint or a CLI: take the
@@ -36,7 +37,7 @@ const SHUTDOWN_WAIT_MS = 20_000;
  * release the lock in `finally`.
  */
 @Injectable()
-export class JobsService implements OnApplicationShutdown {
+export class JobsService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(JobsService.name);
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -67,7 +68,15 @@ export class JobsService implements OnApplicationShutdown {
     const locked = await withAdvisoryLock(
       this.dataSource,
       JOB_LOCKS[job],
-      async (): Promise<JobOutcome<T>> => {
+      async (): Promise<JobOutcome<T> | undefined> => {
+        // Holding the lock proves no other run of this job is alive: a row still `running`
+        // belongs to a process that stopped mid-run.
+        await this.runs.failInterrupted(job);
+        // Replica clocks differ by a little: the same cron tick may fire here just after
+        // another replica finished it. One run per tick.
+        if (trigger === 'cron' && (await this.runs.recentCronRun(job, CRON_TICK_TOLERANCE_MS))) {
+          return undefined;
+        }
         runId = await this.runs.start(job, trigger);
         try {
           const result = await work(runId);
@@ -86,9 +95,13 @@ export class JobsService implements OnApplicationShutdown {
       },
       { wait: false },
     );
-    const outcome: JobOutcome<T> = locked.acquired
-      ? locked.result
-      : { runId: await this.runs.start(job, trigger, 'skipped_locked'), status: 'skipped_locked' };
+    const outcome: JobOutcome<T> =
+      locked.acquired && locked.result
+        ? locked.result
+        : {
+            runId: await this.runs.start(job, trigger, 'skipped_locked'),
+            status: 'skipped_locked',
+          };
 
     const seconds = (performance.now() - started) / 1000;
     this.metrics.jobRuns.inc({ job, status: outcome.status });
@@ -99,8 +112,11 @@ export class JobsService implements OnApplicationShutdown {
     return outcome;
   }
 
-  /** Lets running jobs finish (bounded) before the pools close. */
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Lets running jobs finish (bounded) while the pools are still open: Nest calls every
+   * beforeApplicationShutdown hook before any onApplicationShutdown (where the pools close).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     if (this.inFlight.size === 0) return;
     this.logger.log(`waiting for ${this.inFlight.size} running job(s)`);
     await Promise.race([

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import request from 'supertest';
 import { AdvisoryLock } from '../../src/database/advisory-lock';
+import { JobsService } from '../../src/jobs/jobs.service';
 import { TestApp, startTestApp } from '../support/app';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import { bearer } from '../support/tokens';
@@ -168,3 +169,42 @@ describe('jobs runner: cluster-wide locks and the job_runs ledger', () => {
 });
 
 const t = (app: TestApp) => app.http;
+
+describe('jobs runner: interrupted runs and cron ticks', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  beforeAll(async () => {
+    db = await createTestDatabase('jobs_ticks');
+    t = await startTestApp(db);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  const jobs = () => t.app.get(JobsService);
+  const noop = async () => ({ did: 'nothing' });
+
+  it('marks a run left `running` by a stopped process as failed once it holds the lock', async () => {
+    const [stale] = await db.query<{ id: string }>(
+      `INSERT INTO job_runs (job, trigger, status, started_at) VALUES ('index-maintenance', 'cron', 'running', now() - interval '1 hour') RETURNING id`,
+    );
+    const outcome = await jobs().run('index-maintenance', 'api', noop);
+    expect(outcome.status).toBe('succeeded');
+    const [row] = await db.query<{ status: string; error: string }>(
+      'SELECT status, error FROM job_runs WHERE id = $1',
+      [stale.id],
+    );
+    expect(row).toMatchObject({ status: 'failed', error: expect.stringMatching(/interrupted/) });
+  });
+
+  it('runs a cron tick once even when another replica fired it a moment earlier', async () => {
+    const first = await jobs().run('partitions', 'cron', noop);
+    expect(first.status).toBe('succeeded');
+    // a replica whose clock is a little behind fires the same tick after the first run ended
+    const late = await jobs().run('partitions', 'cron', noop);
+    expect(late.status).toBe('skipped_locked');
+    // manual runs are never deduplicated
+    expect((await jobs().run('partitions', 'api', noop)).status).toBe('succeeded');
+  });
+});
