@@ -50,6 +50,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'abc', JWT_SECRET: 'short' })).toThrow(/PORT[\s\S]*JWT_SECRET/);
   });
 
+  it('rejects cron expressions the scheduler would refuse, naming the variable', () => {
+    expect(() => loadConfig({ BACKUP_CRON: '61 * * * *', PORT: '70000' })).toThrow(
+      /PORT[\s\S]*BACKUP_CRON: must be a valid cron expression|BACKUP_CRON[\s\S]*PORT/,
+    );
+    expect(loadConfig({ BACKUP_CRON: '15 2 * * 1-5' }).backup.cron).toBe('15 2 * * 1-5');
+  });
+
   it('requires a strong JWT secret in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
     expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(

@@ -1,3 +1,4 @@
+import { CronTime } from 'cron';
 import { bool, makeValidator, port, str } from 'envalid';
 
 /** Parses an integer and enforces a lower bound, so "-1" or "1.5" name the variable. */
@@ -38,9 +39,15 @@ export function parseDuration(input: string): number {
 export const duration = makeValidator<number>(parseDuration);
 
 /** Five- or six-field cron expressions, checked for shape only (the scheduler parses them). */
+/** Cron expressions, parsed by the scheduler's own parser so a bad one fails here, named. */
 export const cron = makeValidator<string>((input) => {
   const fields = input.trim().split(/\s+/);
   if (fields.length < 5 || fields.length > 6) throw new Error('must be a cron expression');
+  try {
+    new CronTime(input.trim());
+  } catch (error) {
+    throw new Error(`must be a valid cron expression (${(error as Error).message})`);
+  }
   return input.trim();
 });
 

@@ -68,18 +68,25 @@ export class DatabaseService implements OnApplicationShutdown {
   }
 
   private async connectWithRetry(): Promise<void> {
-    const deadline = Date.now() + this.config.db.connectRetryMs;
+    const window = this.config.db.connectRetryMs;
+    const deadline = Date.now() + window;
     for (let attempt = 1; ; attempt++) {
       try {
         await ensureDatabaseExists(this.target);
         await this.dataSource.initialize();
         return;
       } catch (error) {
-        if (!isDatabaseUnavailable(error) || Date.now() > deadline) throw error;
+        if (!isDatabaseUnavailable(error)) throw error;
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new Error(
+            `database unreachable for DB_CONNECT_RETRY_MS (${window} ms, ${attempt} attempts): ${(error as Error).message}`,
+          );
+        }
         this.logger.warn(
           `database not reachable (attempt ${attempt}): ${(error as Error).message}`,
         );
-        await sleep(Math.min(500 * attempt, 5000));
+        await sleep(Math.min(500 * attempt, 5000, left));
       }
     }
   }

@@ -12,6 +12,8 @@ export const UNMATCHED_ROUTE = 'UNMATCHED';
  * The route label is the route template (`/api/v1/trends/:trendKey/series`), so label values
  * stay bounded whatever the clients send.
  */
+const PROBE_ROUTE = /^\/(monitoring\/)?health(\/|$)/;
+
 @Injectable()
 export class HttpMetrics implements OnModuleInit {
   constructor(
@@ -31,7 +33,10 @@ export class HttpMetrics implements OnModuleInit {
         { method: request.method, route, status_code: String(status) },
         reply.elapsedTime / 1000,
       );
-      if (status >= 500) this.metrics.errors.inc({ service: 'http', type: `status_${status}` });
+      // A probe's 503 is a health answer (starting, stopping, dependency down), not a failed request.
+      if (status >= 500 && !PROBE_ROUTE.test(route)) {
+        this.metrics.errors.inc({ service: 'http', type: `status_${status}` });
+      }
     });
   }
 
