@@ -85,8 +85,6 @@ export class CacheService implements OnModuleInit {
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly instance = randomBytes(4).toString('hex');
   private sequence = 0;
-  /** After a failed store call, skip the store this long (a hanging Redis must not slow every request). */
-  private circuitOpenUntil = 0;
   /** Set when a version bump could not reach Redis: entries may be stale until the epoch moves. */
   private epochBumpPending = false;
   private counts = { hits: 0, misses: 0 };
@@ -113,7 +111,6 @@ export class CacheService implements OnModuleInit {
     // by a replica that has since gone away) may be missing from Redis, and a Redis restarted
     // from a snapshot holds old entries. A new epoch retires every entry; the cache re-warms.
     this.redis.onReady(() => {
-      this.circuitOpenUntil = 0;
       this.epochBumpPending = true; // reads wait for the bump rather than racing it
       void this.bumpEpoch();
     });
@@ -130,7 +127,7 @@ export class CacheService implements OnModuleInit {
     compute: () => Promise<unknown>,
   ): Promise<CacheAnswer> {
     const startedAt = Date.now();
-    if (startedAt < this.circuitOpenUntil) return this.bypass(compute);
+    if (!this.storeAvailable()) return this.bypass(compute);
     // One budget of CACHE_OP_TIMEOUT_MS for all store calls of this request.
     const budget = new Budget(this.timeoutMs);
     if (this.epochBumpPending && !(await this.bumpEpoch())) return this.bypass(compute);
@@ -253,6 +250,8 @@ export class CacheService implements OnModuleInit {
       keys.add(`${this.prefix}v:m:${group.day.slice(0, 7)}`);
     }
     try {
+      // Redis was just found failing (here or by the rate limiter): do not wait on it again.
+      if (!this.storeAvailable()) throw new Error('Redis paused after a failure');
       await this.call(
         this.store.set(
           [...keys].map((key) => [key, this.token()]),
@@ -345,12 +344,17 @@ export class CacheService implements OnModuleInit {
     this.metrics.cacheHitRate.set(hitRate(this.counts.hits, this.counts.misses) ?? 0);
   }
 
+  /** The in-process store is always there; Redis pauses briefly after a failure. */
+  private storeAvailable(): boolean {
+    return this.store.kind !== 'redis' || this.redis.available;
+  }
+
   /** Every store call gives up after CACHE_OP_TIMEOUT_MS; failures are counted as errors. */
   private async call<T>(operation: Promise<T>, budget = new Budget(this.timeoutMs)): Promise<T> {
     try {
       return await budget.run(operation);
     } catch (error) {
-      if (this.store.kind === 'redis') this.circuitOpenUntil = Date.now() + CIRCUIT_OPEN_MS;
+      if (this.store.kind === 'redis') this.redis.reportFailure();
       this.metrics.cacheOperations.inc({ operation: 'store', result: 'error' });
       this.metrics.errors.inc({
         service: 'cache',
@@ -365,9 +369,6 @@ export class CacheService implements OnModuleInit {
     return `${Date.now().toString(36)}.${this.instance}.${(this.sequence++).toString(36)}`;
   }
 }
-
-/** How long reads skip Redis after a failed call (reconnection runs in the background meanwhile). */
-const CIRCUIT_OPEN_MS = 1000;
 
 /** The time a request may still spend waiting on the store. */
 class Budget {

@@ -43,11 +43,15 @@ export interface ScriptedRedis extends Redis {
  * configured. Tuned to fail fast while Redis is away: no offline queue (commands reject at once
  * instead of piling up), a per-command timeout, and endless background reconnects.
  */
+/** How long callers skip Redis after a failed call. */
+const FAILURE_PAUSE_MS = 1000;
+
 @Injectable()
 export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Redis');
   readonly client: ScriptedRedis | null;
   private outageLogged = false;
+  private pausedUntil = 0;
   private readonly readyListeners: Array<() => void> = [];
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
@@ -56,6 +60,19 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
 
   get configured(): boolean {
     return this.client !== null;
+  }
+
+  /**
+   * False for a moment after any call (cache or rate limiter) failed or timed out: the other
+   * callers then skip Redis at once instead of each waiting out its own timeout on a Redis that
+   * hangs. Reconnection goes on in the background; a 'ready' ends the pause early.
+   */
+  get available(): boolean {
+    return this.client !== null && Date.now() >= this.pausedUntil;
+  }
+
+  reportFailure(): void {
+    this.pausedUntil = Date.now() + FAILURE_PAUSE_MS;
   }
 
   get ready(): boolean {
@@ -121,6 +138,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
       );
     });
     client.on('ready', () => {
+      this.pausedUntil = 0;
       if (this.outageLogged) this.logger.log('Redis connection restored');
       this.outageLogged = false;
       for (const listener of this.readyListeners) listener();

@@ -29,7 +29,9 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
     const client = this.redis.client;
-    if (!client) return this.fallback.increment(key, ttl, limit, blockDuration, throttlerName);
+    if (!client || !this.redis.available) {
+      return this.fallback.increment(key, ttl, limit, blockDuration, throttlerName);
+    }
     const counter = `${this.prefix}throttle:${throttlerName}:${key}`;
     try {
       const [hits, windowMs, blockedMs] = await withTimeout(
@@ -46,6 +48,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
         timeToBlockExpire: Math.ceil(blockedMs / 1000),
       };
     } catch (error) {
+      this.redis.reportFailure();
       if (!this.degraded) {
         this.logger.warn(
           `Redis unavailable for rate limits (${(error as Error).message}); counting per process`,
