@@ -66,7 +66,10 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
 
 const STALE_AFTER_SECONDS = 6 * 3600;
 
-/** Drops test databases left behind by runs that were killed before their afterAll. */
+/**
+ * Drops test databases left behind by runs that were killed before their afterAll, including
+ * databases a test derived from its own name (restore targets).
+ */
 export async function sweepStaleTestDatabases(
   server: TestServer = testServer(),
 ): Promise<string[]> {
@@ -77,7 +80,7 @@ export async function sweepStaleTestDatabases(
     const cutoff = Date.now() / 1000 - STALE_AFTER_SECONDS;
     const stale = rows
       .map((r) => r.datname)
-      .filter((name) => Number(/_(\d{10})_[0-9a-f]{6}$/.exec(name)?.[1] ?? Infinity) < cutoff);
+      .filter((name) => Number(/^trend_test_.*?_(\d{10})_/.exec(name)?.[1] ?? Infinity) < cutoff);
     for (const name of stale) await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     return stale;
   });
