@@ -5,6 +5,7 @@ import { createPartition, partitionFor, PARTITIONED_TABLES } from '../../src/dat
 import { TestApp, startTestApp } from '../support/app';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import { bearer } from '../support/tokens';
+import type { MoverItem } from '../../src/analytics/analytics.service';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -369,15 +370,7 @@ describe('analytics', () => {
   });
 
   describe('movers', () => {
-    interface Mover {
-      rank: number;
-      trendKey: string;
-      displayName: string;
-      mentions: number;
-      previousMentions: number;
-      change: number;
-      growth: number | null;
-    }
+    type Mover = MoverItem;
 
     /** The movers answer computed from the generated rows (growth compared exactly with BigInt). */
     function expectedMovers(

@@ -5,7 +5,7 @@ import { JobsService } from '../../src/jobs/jobs.service';
 import { TestApp, startTestApp } from '../support/app';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import { bearer } from '../support/tokens';
-import { insertDefaultObservations, monthStart } from './retention.support';
+import { insertDefaultObservations, monthStart } from '../support/retention';
 
 const admin = bearer(['admin']);
 const MINUTE = 60_000;

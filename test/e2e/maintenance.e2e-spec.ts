@@ -2,7 +2,7 @@ import request from 'supertest';
 import { TestApp, startTestApp } from '../support/app';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import { bearer, tokenFor } from '../support/tokens';
-import { monthName, monthStart } from './retention.support';
+import { monthName, monthStart } from '../support/retention';
 
 const admin = { Authorization: `Bearer ${tokenFor(['admin'], 'ops-bob')}` };
 

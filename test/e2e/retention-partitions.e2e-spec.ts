@@ -13,7 +13,7 @@ import {
   tableSum,
   yearName,
   yearStart,
-} from './retention.support';
+} from '../support/retention';
 
 const admin = bearer(['admin']);
 const HOUR = 3_600_000;

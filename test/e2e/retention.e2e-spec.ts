@@ -15,7 +15,7 @@ import {
   monthStart,
   tableSum,
   totals,
-} from './retention.support';
+} from '../support/retention';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;

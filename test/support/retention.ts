@@ -1,4 +1,4 @@
-import { TestDatabase } from '../support/database';
+import { TestDatabase } from './database';
 
 /** Month/year arithmetic for expectations, written independently of src/database/partitions. */
 export const monthStart = (at: Date, add = 0): Date =>
