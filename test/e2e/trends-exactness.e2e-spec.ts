@@ -50,8 +50,17 @@ describe('trend queries are exact', () => {
       new Date(now.getTime() - 9 * DAY),
       new Date(now.getTime() - 1000),
     );
+    // The hour in progress may have just begun: give the current-hour window rows of its own
+    // (a few ms after the hour's start at the earliest, within the allowed future skew).
+    const hourStart = Math.floor(now.getTime() / HOUR) * HOUR;
+    const currentHour = randomObservations(
+      60,
+      random,
+      new Date(hourStart),
+      new Date(Math.max(now.getTime() - 1000, hourStart + 500)),
+    );
     // Resend a slice: duplicates across batches must not count twice.
-    sent = [...fresh, ...fresh.slice(0, 400)];
+    sent = [...fresh, ...currentHour, ...fresh.slice(0, 400)];
     for (let i = 0; i < sent.length; i += 700) {
       const res = await request(t.http)
         .post('/api/v1/trends/observations')
