@@ -17,6 +17,8 @@ export interface DatabaseConfig {
   readHost?: string;
   migrationsRun: boolean;
   statementTimeoutMs: number;
+  /** Statements slower than this (ms) are logged and counted; 0 = off. */
+  slowQueryMs: number;
   connectRetryMs: number;
   loadDemoData: boolean;
 }
@@ -113,6 +115,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       readHost: env.DB_READ_HOST,
       migrationsRun: env.DB_MIGRATIONS_RUN,
       statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+      slowQueryMs: env.DB_SLOW_QUERY_MS,
       connectRetryMs: env.DB_CONNECT_RETRY_MS,
       loadDemoData: env.DEMO_DATA ?? embedded,
     },

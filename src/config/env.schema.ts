@@ -115,6 +115,10 @@ export const envSchema = {
     default: 30_000,
     desc: 'statement_timeout for pooled connections (0 = none)',
   }),
+  DB_SLOW_QUERY_MS: nonNegative({
+    default: 1000,
+    desc: 'Statements slower than this are logged once at warn and counted in db_slow_queries_total (0 = off)',
+  }),
   DB_CONNECT_RETRY_MS: nonNegative({
     default: 60_000,
     desc: 'How long start-up keeps retrying an unreachable database (readiness 503 meanwhile)',

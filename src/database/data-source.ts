@@ -5,6 +5,7 @@ import { AppConfig, DatabaseConfig } from '../config/config';
 import { EmbeddedServer, startEmbeddedPostgres } from './embedded-postgres';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
+import { SlowQueryLogger } from './slow-query.logger';
 
 /** Where to connect: explicit settings, or the embedded server once it runs. */
 export interface ConnectionTarget {
@@ -84,8 +85,15 @@ export function pgClientConfig(target: ConnectionTarget, database = target.datab
   };
 }
 
-/** The TypeORM options used by the app, the CLI (ormconfig.ts) and the tests. */
-export function dataSourceOptions(db: DatabaseConfig, target: ConnectionTarget): DataSourceOptions {
+/**
+ * The TypeORM options used by the app, the CLI (ormconfig.ts) and the tests. The app passes a
+ * slow-query logger that also counts (it has the metrics); the CLIs log only.
+ */
+export function dataSourceOptions(
+  db: DatabaseConfig,
+  target: ConnectionTarget,
+  logger: SlowQueryLogger = new SlowQueryLogger(),
+): DataSourceOptions {
   return {
     type: 'postgres',
     host: target.host,
@@ -101,6 +109,8 @@ export function dataSourceOptions(db: DatabaseConfig, target: ConnectionTarget):
     synchronize: false,
     installExtensions: false,
     applicationName: 'trend-service',
+    maxQueryExecutionTime: db.slowQueryMs > 0 ? db.slowQueryMs : undefined,
+    logger,
     extra: {
       max: db.poolMax,
       connectionTimeoutMillis: 5000,

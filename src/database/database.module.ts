@@ -5,6 +5,9 @@ import { APP_CONFIG } from '../config/config.module';
 import { ConnectionTarget, connectionTarget, dataSourceOptions } from './data-source';
 import { CONNECTION_TARGET, DatabaseService, EMBEDDED_SERVER } from './database.service';
 import { EmbeddedServer, startEmbeddedPostgres } from './embedded-postgres';
+import { QuerySourceHook } from './query-source.hook';
+import { SlowQueryLogger } from './slow-query.logger';
+import { MetricsService } from '../monitoring/metrics/metrics.service';
 
 /** Where the database is: the embedded server is started here when none is configured. */
 @Module({
@@ -37,14 +40,14 @@ class DatabaseTargetModule {}
     DatabaseTargetModule,
     TypeOrmModule.forRootAsync({
       imports: [DatabaseTargetModule],
-      inject: [APP_CONFIG, CONNECTION_TARGET],
-      useFactory: (config: AppConfig, target: ConnectionTarget) => ({
-        ...dataSourceOptions(config.db, target),
+      inject: [APP_CONFIG, CONNECTION_TARGET, MetricsService],
+      useFactory: (config: AppConfig, target: ConnectionTarget, metrics: MetricsService) => ({
+        ...dataSourceOptions(config.db, target, new SlowQueryLogger(metrics.dbSlowQueries)),
         manualInitialization: true,
       }),
     }),
   ],
-  providers: [DatabaseService],
+  providers: [DatabaseService, QuerySourceHook],
   exports: [DatabaseService, DatabaseTargetModule],
 })
 export class DatabaseModule {}

@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { withAdvisoryLock } from '../database/advisory-lock';
+import { runWithQuerySource } from '../database/query-source';
 import { MetricsService } from '../monitoring/metrics/metrics.service';
 import { JOB_LOCKS, JobName, JobStatus, JobTrigger } from './job-names';
 import { JobsRepository } from './jobs.repository';
@@ -52,7 +53,8 @@ export class JobsService implements BeforeApplicationShutdown {
     trigger: JobTrigger,
     work: (runId: string) => Promise<T>,
   ): Promise<JobOutcome<T>> {
-    const promise = this.execute(job, trigger, work);
+    // Statements of the run are attributed to the job in the slow-query log.
+    const promise = runWithQuerySource(`job:${job}`, () => this.execute(job, trigger, work));
     this.inFlight.add(promise);
     void promise.finally(() => this.inFlight.delete(promise)).catch(() => undefined);
     return promise;

@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditService } from '../audit/audit.service';
 import { AuthUser, CurrentUser, Roles } from '../auth/roles';
-import { RunMaintenanceQueryDto } from './dto/run-maintenance.dto';
+import { RunMaintenanceQueryDto, StatementsQueryDto } from './dto/run-maintenance.dto';
 import { MaintenanceService } from './maintenance.service';
 
 @ApiTags('admin')
@@ -19,6 +19,16 @@ export class MaintenanceController {
   @ApiOperation({ summary: 'Indexes with size, scans, bloat estimate, validity and unused flag' })
   async indexes() {
     return { items: await this.maintenance.indexes() };
+  }
+
+  @Get('queries')
+  @ApiOperation({
+    summary: 'Top statements by total execution time (pg_stat_statements)',
+    description:
+      'Answers `{"available":false,"reason"}` when the extension is not installed or not preloaded.',
+  })
+  queries(@Query() query: StatementsQueryDto) {
+    return this.maintenance.statements(query.limit);
   }
 
   @Post('run')

@@ -19,6 +19,23 @@ export interface IndexRecord {
   keyWidth: number | null;
 }
 
+/** One row of the statement report (pg_stat_statements, normalized by the server). */
+export interface StatementStats {
+  query: string;
+  calls: number;
+  totalMs: number;
+  meanMs: number;
+  maxMs: number;
+  rows: number;
+}
+
+export type StatementReport =
+  | { available: true; items: StatementStats[] }
+  | { available: false; reason: string };
+
+/** SQLSTATEs of "the extension is not there" and "installed but not preloaded". */
+const STATEMENTS_UNAVAILABLE = new Set(['42P01', '42883', '55000']);
+
 /**
  * Catalogue reads and the statements of index and statistics maintenance. The statements run
  * on the session the caller prepared (lock_timeout, no statement_timeout); names come from the
@@ -27,6 +44,53 @@ export interface IndexRecord {
 @Injectable()
 export class MaintenanceRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * The statements of this database with the most total execution time, from
+   * pg_stat_statements (already normalized: `$1` in place of values). Unavailable when the
+   * extension is not created in this database or not in shared_preload_libraries.
+   */
+  async topStatements(limit: number): Promise<StatementReport> {
+    const [installed] = (await this.dataSource.query(
+      `SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+        WHERE e.extname = 'pg_stat_statements'`,
+    )) as { schema: string }[];
+    if (!installed) {
+      return {
+        available: false,
+        reason:
+          'pg_stat_statements is not installed in this database: add it to shared_preload_libraries, restart PostgreSQL, then CREATE EXTENSION pg_stat_statements',
+      };
+    }
+    try {
+      const rows = (await this.dataSource.query(
+        `SELECT query, calls, total_exec_time, mean_exec_time, max_exec_time, rows
+           FROM ${quoteIdent(installed.schema)}.pg_stat_statements
+          WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+          ORDER BY total_exec_time DESC
+          LIMIT $1`,
+        [limit],
+      )) as Record<string, string | number>[];
+      return {
+        available: true,
+        items: rows.map((r) => ({
+          query: String(r.query),
+          calls: Number(r.calls),
+          totalMs: Number(r.total_exec_time),
+          meanMs: Number(r.mean_exec_time),
+          maxMs: Number(r.max_exec_time),
+          rows: Number(r.rows),
+        })),
+      };
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? '';
+      if (!STATEMENTS_UNAVAILABLE.has(code)) throw error;
+      return {
+        available: false,
+        reason: `pg_stat_statements is installed but cannot be read (${(error as Error).message}): it must be in shared_preload_libraries`,
+      };
+    }
+  }
 
   /**
    * Every index with storage in the service's schema (leaf partitions' indexes, not the

@@ -55,6 +55,11 @@ export class MaintenanceService {
     return (await this.repository.indexes()).map((r) => this.view(r, blockSize));
   }
 
+  /** Top statements by total time (pg_stat_statements), or why that report is unavailable. */
+  statements(limit: number) {
+    return this.repository.topStatements(limit);
+  }
+
   run(trigger: JobTrigger, task: MaintenanceTask) {
     return this.jobs.run('index-maintenance', trigger, () => this.execute(task));
   }

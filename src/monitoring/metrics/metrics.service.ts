@@ -51,6 +51,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly dbSlowQueries = new Counter({
+    name: 'db_slow_queries_total',
+    help: 'Database statements slower than DB_SLOW_QUERY_MS, by source (route template or job)',
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
+
   readonly apiResponseTime = new Histogram({
     name: 'api_response_time_seconds',
     help: 'HTTP response time by method, route template and status code',
