@@ -4,6 +4,7 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { AppConfig, DatabaseConfig } from '../config/config';
 import { EmbeddedServer, startEmbeddedPostgres } from './embedded-postgres';
 import { ENTITIES } from './entities';
+import { quoteIdent } from './identifiers';
 import { MIGRATIONS } from './migrations';
 import { SlowQueryLogger } from './slow-query.logger';
 
@@ -140,7 +141,7 @@ export async function ensureDatabaseExists(target: ConnectionTarget): Promise<vo
   const admin = new Client(pgClientConfig(target, 'postgres'));
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE "${target.database.replace(/"/g, '""')}"`);
+    await admin.query(`CREATE DATABASE ${quoteIdent(target.database)}`);
   } catch (error) {
     // Another replica may have created it in the meantime.
     if ((error as { code?: string }).code !== '42P04') throw error;
