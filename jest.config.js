@@ -1,4 +1,4 @@
-// Nest 12 ships ESM; @swc/jest transpiles it for Jest on Node 20 (see docs/dependencies.md).
+// Nest 12 ships ESM; @swc/jest transpiles it for Jest on Node 20 (README, Development).
 const esmPackages = [
   '@nestjs',
   'file-type',
