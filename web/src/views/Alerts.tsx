@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { FormErrors, Section, Select, Status, TextInput } from '../components/ui';
 import { useApp, useLoad } from '../context';
 import { api, itemsOf } from '../lib/api';
+import { RuleForm, ruleBody } from '../lib/alert-rule';
 import { formatCount, formatTime } from '../lib/format';
 
 /** Shapes of SPEC §12, read defensively: the alerts API is a separate module. */
@@ -210,20 +211,6 @@ const KINDS = ['threshold', 'growth', 'spike', 'new_trend'];
 const ALERT_WINDOWS = ['15m', '1h', '6h', '24h'];
 const SEVERITIES = ['info', 'warning', 'critical'];
 
-export interface RuleForm {
-  name: string;
-  kind: string;
-  metric: string;
-  window: string;
-  threshold: string;
-  minMentions: string;
-  trendKey: string;
-  platform: string;
-  region: string;
-  severity: string;
-  channels: string[];
-}
-
 const emptyRule: RuleForm = {
   name: '',
   kind: 'threshold',
@@ -237,30 +224,6 @@ const emptyRule: RuleForm = {
   severity: 'warning',
   channels: [],
 };
-
-/** The form as the API's rule body; numbers are sent as typed so the API names bad ones. */
-export function ruleBody(form: RuleForm): Record<string, unknown> {
-  const nullable = (v: string) => (v.trim() === '' ? null : v.trim());
-  const numeric = (v: string) =>
-    v.trim() === '' || Number.isNaN(Number(v)) ? v.trim() || null : Number(v);
-  const body: Record<string, unknown> = {
-    name: form.name.trim(),
-    kind: form.kind,
-    metric: form.metric,
-    window: form.window,
-    scope: {
-      trendKey: nullable(form.trendKey),
-      platform: nullable(form.platform),
-      region: nullable(form.region),
-    },
-    threshold: numeric(form.threshold),
-    severity: form.severity,
-    channels: form.channels,
-    enabled: true,
-  };
-  if (form.minMentions.trim() !== '') body.minMentions = numeric(form.minMentions);
-  return body;
-}
 
 function RulesPanel(props: { admin: boolean }) {
   const rules = useLoad(
