@@ -37,6 +37,18 @@ function usePlot(
   return container;
 }
 
+/** Axis labels in UTC, 24-hour: "14:00", with the date where a day starts or ticks are days. */
+export function utcTicks(ticks: number[]): string[] {
+  const daily = ticks.length > 1 && ticks[1] - ticks[0] >= 86400;
+  return ticks.map((t, i) => {
+    const iso = new Date(t * 1000).toISOString();
+    const day = iso.slice(5, 10);
+    const time = iso.slice(11, 16);
+    if (daily) return day;
+    return i === 0 || time === '00:00' ? `${day} ${time}` : time;
+  });
+}
+
 export interface TimeSeriesProps {
   /** Bucket start times, ISO. */
   buckets: string[];
@@ -55,7 +67,7 @@ export function TimeSeriesChart(props: TimeSeriesProps) {
         tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
         scales: { x: { time: true } },
         axes: [
-          {},
+          { values: (_u: uPlot, ticks: number[]) => utcTicks(ticks) },
           { values: (_u: uPlot, ticks: number[]) => ticks.map((t) => formatCount(t)), size: 70 },
         ],
         series: [
@@ -111,8 +123,10 @@ export function ShareBarChart(props: {
         },
         axes: [
           {
-            values: (_u: uPlot, ticks: number[]) =>
-              ticks.map((t) => (Number.isInteger(t) ? (props.categories[t] ?? '') : '')),
+            // one tick per bar, no vertical grid between them
+            splits: () => props.categories.map((_c, i) => i),
+            values: (_u: uPlot, ticks: number[]) => ticks.map((t) => props.categories[t] ?? ''),
+            grid: { show: false },
             gap: 8,
           },
           { values: (_u: uPlot, ticks: number[]) => ticks.map((t) => formatPercent(t)), size: 60 },
