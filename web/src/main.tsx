@@ -106,7 +106,11 @@ function Shell(props: { session: Session; onSignOut: () => void }) {
   const live = useMemo(() => new EventTarget(), []);
 
   useEffect(() => {
-    const onHash = () => setView(parseRoute(window.location.hash));
+    const onHash = () => {
+      setView(parseRoute(window.location.hash));
+      // Screen readers and keyboards land on the new view, not on the nav link.
+      document.getElementById('main')?.focus();
+    };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
@@ -130,7 +134,15 @@ function Shell(props: { session: Session; onSignOut: () => void }) {
 
   return (
     <>
-      <a class="skip" href="#main">
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          // the fragment is the view route here: focus instead of navigating
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header class="top">

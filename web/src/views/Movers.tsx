@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { Section, Select, Status, TextInput } from '../components/ui';
-import { useLoad } from '../context';
+import { useDebounced, useLoad } from '../context';
 import { api } from '../lib/api';
 import { formatChange, formatCount, formatGrowth, formatTime } from '../lib/format';
 import { MoverItem, MoversAnswer } from '../types';
@@ -13,14 +13,16 @@ export function MoversView() {
   const [direction, setDirection] = useState('rising');
   const [minMentions, setMinMentions] = useState('');
   const [platform, setPlatform] = useState('');
-  const minimum = /^\d+$/.test(minMentions.trim()) ? minMentions.trim() : '';
+  const typedMinimum = /^\d+$/.test(minMentions.trim()) ? minMentions.trim() : '';
+  const minimum = useDebounced(typedMinimum);
+  const platformFilter = useDebounced(platform.trim());
   const movers = useLoad(
     (signal) =>
       api<MoversAnswer>('/api/v1/analytics/movers', {
-        query: { window, direction, minMentions: minimum, platform: platform.trim(), limit: 20 },
+        query: { window, direction, minMentions: minimum, platform: platformFilter, limit: 20 },
         signal,
       }),
-    [window, direction, minimum, platform],
+    [window, direction, minimum, platformFilter],
     'trends',
   );
   return (

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { TimeSeriesChart } from '../components/charts';
 import { Section, Select, Status, TextInput } from '../components/ui';
-import { useLoad } from '../context';
+import { useDebounced, useLoad } from '../context';
 import { api } from '../lib/api';
 import { formatCount, formatGrowth, formatSentiment, formatTime } from '../lib/format';
 import { SearchItem, SeriesAnswer, TopAnswer } from '../types';
@@ -14,14 +14,16 @@ export function TrendsView() {
   const [platform, setPlatform] = useState('');
   const [region, setRegion] = useState('');
   const [selected, setSelected] = useState<{ key: string; name: string } | null>(null);
+  const platformFilter = useDebounced(platform.trim());
+  const regionFilter = useDebounced(region.trim());
 
   const top = useLoad(
     (signal) =>
       api<TopAnswer>('/api/v1/trends/top', {
-        query: { window, platform: platform.trim(), region: region.trim(), limit: 20 },
+        query: { window, platform: platformFilter, region: regionFilter, limit: 20 },
         signal,
       }),
-    [window, platform, region],
+    [window, platformFilter, regionFilter],
     'trends',
   );
 
@@ -100,7 +102,7 @@ export function TrendsView() {
                   <tr
                     key={item.trendKey}
                     data-trend-key={item.trendKey}
-                    aria-selected={selected?.key === item.trendKey}
+                    aria-current={selected?.key === item.trendKey ? 'true' : undefined}
                   >
                     <td class="num">{item.rank}</td>
                     <td>
@@ -139,8 +141,8 @@ export function TrendsView() {
         <SeriesPanel
           trendKey={selected.key}
           name={selected.name}
-          platform={platform.trim()}
-          region={region.trim()}
+          platform={platformFilter}
+          region={regionFilter}
         />
       )}
     </div>
@@ -152,11 +154,7 @@ export const growthClass = (growth: number | null) =>
 
 function SearchPanel(props: { onPick: (key: string, name: string) => void }) {
   const [q, setQ] = useState('');
-  const [term, setTerm] = useState('');
-  useEffect(() => {
-    const timer = setTimeout(() => setTerm(q.trim()), 250);
-    return () => clearTimeout(timer);
-  }, [q]);
+  const term = useDebounced(q.trim(), 250);
   const results = useLoad(
     (signal) =>
       api<{ items: SearchItem[] }>('/api/v1/trends/search', {
