@@ -249,13 +249,26 @@ describe('admin dashboard in Chromium (SPEC §16)', () => {
     await page.waitForSelector(
       '[data-testid="movers-table"], [data-section="movers"] .note:not([aria-live])',
     );
-    const movers = await api<{ items: TopItem[]; new: TopItem[] }>(
+    const movers = await api<{ items: (TopItem & { change: number })[]; new: TopItem[] }>(
       '/api/v1/analytics/movers?window=24h&direction=rising&limit=20',
     );
-    const moverKeys = await page.$$eval('[data-testid="movers-table"] tbody tr', (trs) =>
-      trs.map((tr) => tr.getAttribute('data-trend-key')),
+    const moverRows = await page.$$eval('[data-testid="movers-table"] tbody tr', (trs) =>
+      trs.map((tr) => ({
+        key: tr.getAttribute('data-trend-key'),
+        mentions: tr.querySelector('[data-col="mentions"]')?.textContent,
+        change: tr.querySelector('[data-col="change"]')?.textContent,
+        growth: tr.querySelector('[data-col="growth"]')?.textContent,
+      })),
     );
-    expect(moverKeys).toEqual(movers.items.map((m) => m.trendKey));
+    expect(movers.items.length).toBeGreaterThan(0);
+    expect(moverRows).toEqual(
+      movers.items.map((m) => ({
+        key: m.trendKey,
+        mentions: expectedCount(m.mentions),
+        change: `${m.change > 0 ? '+' : m.change < 0 ? '−' : ''}${expectedCount(Math.abs(m.change))}`,
+        growth: expectedGrowth(m.growth),
+      })),
+    );
     await shoot('movers');
 
     await openView('platforms');
