@@ -7,7 +7,7 @@ import {
   reconnectDelayMs,
   topicsForEvent,
 } from '../../web/src/lib/stream-state';
-import { ruleBody } from '../../web/src/lib/alert-rule';
+import { editableRule, ruleBody } from '../../web/src/lib/alert-rule';
 
 const token = (claims: object, expiresIn = 600) =>
   sign(claims, 'any-secret-the-dashboard-never-checks', { algorithm: 'HS256', expiresIn });
@@ -128,5 +128,27 @@ describe('dashboard alert-rule form', () => {
     });
     expect(body.threshold).toBe('lots');
     expect(body).not.toHaveProperty('minMentions');
+  });
+
+  it('turns a stored rule into a PUT body without server-side fields', () => {
+    const stored = {
+      id: 'r1',
+      createdAt: '2026-11-30T00:00:00Z',
+      updatedAt: '2026-11-30T01:00:00Z',
+      name: 'n',
+      kind: 'spike',
+      metric: 'mentions',
+      window: '1h',
+      scope: { trendKey: null, platform: null, region: null },
+      threshold: 3,
+      baselineHours: 168,
+      for: '0m',
+      severity: 'critical',
+      channels: [],
+      quietHours: null,
+      enabled: true,
+    };
+    const { id: _id, createdAt: _c, updatedAt: _u, ...writable } = stored;
+    expect(editableRule(stored)).toEqual(writable);
   });
 });

@@ -36,3 +36,29 @@ export function ruleBody(form: RuleForm): Record<string, unknown> {
   if (form.minMentions.trim() !== '') body.minMentions = numeric(form.minMentions);
   return body;
 }
+
+/** The writable fields of SPEC §12's rule body; server-side fields (id, timestamps) are left out. */
+export const RULE_FIELDS = [
+  'name',
+  'kind',
+  'metric',
+  'window',
+  'scope',
+  'threshold',
+  'minMentions',
+  'baselineHours',
+  'for',
+  'keepFiringFor',
+  'repeatInterval',
+  'severity',
+  'channels',
+  'quietHours',
+  'enabled',
+] as const;
+
+/** A stored rule as a PUT body (a PUT replaces the rule, so every writable field is sent). */
+export function editableRule(rule: Record<string, unknown>): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const field of RULE_FIELDS) if (rule[field] !== undefined) body[field] = rule[field];
+  return body;
+}

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { FormErrors, Section, Select, Status, TextInput } from '../components/ui';
 import { useApp, useLoad } from '../context';
 import { api, itemsOf } from '../lib/api';
-import { RuleForm, ruleBody } from '../lib/alert-rule';
+import { RuleForm, editableRule, ruleBody } from '../lib/alert-rule';
 import { formatCount, formatTime } from '../lib/format';
 
 /** Shapes of SPEC §12, read defensively: the alerts API is a separate module. */
@@ -266,11 +266,13 @@ function RulesPanel(props: { admin: boolean }) {
     rules.reload();
   };
   const toggle = async (rule: Rule) => {
-    const { id: _id, ...rest } = rule;
     try {
       await api(`/api/v1/alerts/rules/${encodeURIComponent(rule.id)}`, {
         method: 'PUT',
-        body: { ...rest, enabled: !rule.enabled },
+        body: {
+          ...editableRule(rule as unknown as Record<string, unknown>),
+          enabled: !rule.enabled,
+        },
       });
     } catch (err) {
       setError(err as Error);
