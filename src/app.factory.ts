@@ -12,6 +12,7 @@ import { requestIdFrom } from './common/request-id';
 import { SERVICE_VERSION } from './common/version';
 import { createValidationPipe } from './common/validation.pipe';
 import { AppConfig } from './config/config';
+import { dashboardPlugin, defaultDashboardDir } from './dashboard/dashboard.static';
 import { DatabaseService } from './database/database.service';
 import { DemoDataService } from './trends/demo/demo-data.service';
 
@@ -64,6 +65,9 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
 
   await app.register(helmet, { contentSecurityPolicy: false });
+  if (config.dashboard.enabled) {
+    await app.register(dashboardPlugin, { dir: config.dashboard.dir ?? defaultDashboardDir() });
+  }
   if (config.corsOrigins.length) {
     app.enableCors({
       origin: config.corsOrigins,

@@ -65,8 +65,11 @@ async function main(): Promise<void> {
       .get(TokenService)
       .sign('dev-admin', ['admin', 'analyst', 'ingest'], 24 * 3600);
     // Printed for local use only: the secret behind it lives in DATA_DIR.
+    const dashboard = config.dashboard.enabled
+      ? `  Dashboard: http://localhost:${config.port}/#token=${token}\n`
+      : '';
     process.stdout.write(
-      `\nDev admin token (24h): ${token}\n  curl -H "Authorization: Bearer ${token}" 'http://localhost:${config.port}/api/v1/trends/top?window=24h'\n\n`,
+      `\nDev admin token (24h): ${token}\n${dashboard}  curl -H "Authorization: Bearer ${token}" 'http://localhost:${config.port}/api/v1/trends/top?window=24h'\n\n`,
     );
   }
 }

@@ -70,6 +70,8 @@ export interface AppConfig {
     pgBinDir?: string;
   };
   analytics: { statementTimeoutMs: number; maxRangeDays: number; maxBuckets: number };
+  /** dir undefined = the installation's dist/web (see src/dashboard/). */
+  dashboard: { enabled: boolean; dir?: string };
 }
 
 export class ConfigError extends Error {}
@@ -183,6 +185,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       statementTimeoutMs: env.ANALYTICS_STATEMENT_TIMEOUT_MS,
       maxRangeDays: env.ANALYTICS_MAX_RANGE_DAYS,
       maxBuckets: env.ANALYTICS_MAX_BUCKETS,
+    },
+    dashboard: {
+      enabled: env.DASHBOARD_ENABLED,
+      dir: env.DASHBOARD_DIR === undefined ? undefined : resolve(env.DASHBOARD_DIR),
     },
   };
 }

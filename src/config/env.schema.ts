@@ -238,6 +238,12 @@ export const envSchema = {
     default: 1000,
     desc: 'Most hourly/daily rollup buckets one analytics request may read (both periods with compare)',
   }),
+
+  DASHBOARD_ENABLED: bool({ default: true, desc: 'Serve the built-in admin dashboard at /' }),
+  DASHBOARD_DIR: str({
+    default: undefined,
+    desc: 'Directory of the built dashboard assets (default: dist/web of the installation)',
+  }),
 };
 
 export type EnvSchema = typeof envSchema;
