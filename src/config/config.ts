@@ -68,6 +68,13 @@ export interface AppConfig {
     pgBinDir?: string;
   };
   analytics: { statementTimeoutMs: number; maxRangeDays: number; maxBuckets: number };
+  stream: {
+    topIntervalS: number;
+    retention: number;
+    maxConnections: number;
+    clientBuffer: number;
+    heartbeatS: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -180,6 +187,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       statementTimeoutMs: env.ANALYTICS_STATEMENT_TIMEOUT_MS,
       maxRangeDays: env.ANALYTICS_MAX_RANGE_DAYS,
       maxBuckets: env.ANALYTICS_MAX_BUCKETS,
+    },
+    stream: {
+      topIntervalS: env.STREAM_TOP_INTERVAL_S,
+      retention: env.STREAM_RETENTION,
+      maxConnections: env.STREAM_MAX_CONNECTIONS,
+      clientBuffer: env.STREAM_CLIENT_BUFFER,
+      heartbeatS: env.STREAM_HEARTBEAT_S,
     },
   };
 }
