@@ -13,7 +13,7 @@ export type EventSink = (events: LoggedEvent[]) => void;
  */
 export interface StreamBus {
   readonly kind: 'redis' | 'memory';
-  /** Starts delivering new events to `sink`; `onGap` when events may have been missed. */
+  /** Starts delivering new events to `sink`; `onGap` when events may have been missed (outage). */
   start(sink: EventSink, onGap: () => void): Promise<void>;
   stop(): Promise<void>;
   /** Appends an event; resolves with its id. */
@@ -282,12 +282,10 @@ export class RedisStreamBus implements StreamBus {
           this.lastDeliveredId = (await this.info()).lastGenerated;
           this.positioned = true;
         } else if (checkGap) {
-          // Back after an outage: events trimmed meanwhile are lost to this replica's clients.
-          const bounds = await this.info();
-          if (!canReplay(this.lastDeliveredId, bounds)) {
-            this.lastDeliveredId = bounds.lastGenerated;
-            onGap();
-          }
+          // Back after an outage: publishes may have failed meanwhile (or the log was trimmed or
+          // lost), so clients are told to refetch and delivery resumes at the end of the log.
+          this.lastDeliveredId = (await this.info()).lastGenerated;
+          onGap();
         }
         checkGap = false;
         const reply = (await reader.xread(

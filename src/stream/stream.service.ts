@@ -83,7 +83,7 @@ export class StreamService implements OnModuleInit, OnApplicationBootstrap, OnMo
     if (!this.serving) return;
     await this.bus.start(
       (events) => this.fanOut(events),
-      () => this.resetAll('events were missed while Redis was unreachable'),
+      () => this.resetAll('the live stream was interrupted (Redis unreachable): refetch'),
     );
     this.started = true;
     this.heartbeatTimer = setInterval(() => this.heartbeat(), this.config.stream.heartbeatS * 1000);
