@@ -193,13 +193,15 @@ export class RedisStreamBus implements StreamBus {
 
   /** Not called in a CLI context: it only publishes. */
   async start(sink: EventSink, onGap: () => void): Promise<void> {
+    this.reader = this.createClient(true);
+    // A moment for both connections, so the reader starts at the end of the log; never longer.
+    await Promise.all([whenReady(this.commands), whenReady(this.reader)]);
     try {
       this.lastDeliveredId = (await this.info()).lastGenerated;
       this.positioned = true;
     } catch {
       // Redis not there yet: the loop finds the end of the log once it connects.
     }
-    this.reader = this.createClient(true);
     this.loop = this.readLoop(this.reader, sink, onGap);
   }
 
@@ -315,6 +317,19 @@ export class RedisStreamBus implements StreamBus {
       }
     }
   }
+}
+
+function whenReady(client: Redis, timeoutMs = 1000): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, timeoutMs);
+    function done() {
+      clearTimeout(timer);
+      client.off('ready', done);
+      resolve();
+    }
+    client.once('ready', done);
+  });
 }
 
 interface LogBounds {

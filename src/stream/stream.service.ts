@@ -16,7 +16,7 @@ import { MetricsService } from '../monitoring/metrics/metrics.service';
 import { IngestEvents, IngestedBatch } from '../trends/ingest-events';
 import { SseConnection } from './sse-connection';
 import { MemoryStreamBus, RedisStreamBus, StreamBus } from './stream-bus';
-import { LoggedEvent, PublishedType, frameOf, isStreamId, toFrame } from './stream-event';
+import { Frame, LoggedEvent, PublishedType, frameOf, isStreamId, toFrame } from './stream-event';
 import { createStreamRedis } from './stream-redis';
 
 export const TICKET_TTL_MS = 60_000;
@@ -53,6 +53,8 @@ export class StreamService implements OnModuleInit, OnApplicationBootstrap, OnMo
   private started = false;
   private heartbeatTimer?: NodeJS.Timeout;
   private publishFailing = false;
+  /** The latest `top` event this replica delivered, sent first to each new connection. */
+  private lastTop?: Frame;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -184,7 +186,11 @@ export class StreamService implements OnModuleInit, OnApplicationBootstrap, OnMo
     this.metrics.streamConnections.inc();
     raw.write(`retry: ${RETRY_MS}\n: connected\n\n`);
 
-    if (stream.lastEventId === undefined) return;
+    if (stream.lastEventId === undefined) {
+      // A new dashboard starts with the current top (its original id: older than what follows).
+      if (this.lastTop && connection.wants('top')) connection.send(this.lastTop);
+      return;
+    }
     // Live events queue up behind the replay; the tail taken now is where live delivery starts.
     connection.holdForReplay();
     const tail = this.bus.lastDeliveredId;
@@ -210,6 +216,7 @@ export class StreamService implements OnModuleInit, OnApplicationBootstrap, OnMo
   private fanOut(events: LoggedEvent[]): void {
     for (const event of events) {
       const frame = frameOf(event);
+      if (event.type === 'top') this.lastTop = frame;
       for (const connection of this.connections) {
         if (connection.wants(event.type)) connection.send(frame);
       }

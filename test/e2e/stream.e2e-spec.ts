@@ -206,6 +206,12 @@ describe('live stream (SSE)', () => {
     expect(common.length).toBeGreaterThan(0);
     const datas = onA.ofType('top').map((e) => e.data);
     for (let i = 1; i < datas.length; i++) expect(datas[i]).not.toBe(datas[i - 1]);
+
+    // a new dashboard starts with the latest top, under its original id
+    const latest = onB.ofType('top')[onB.ofType('top').length - 1];
+    const late = await open(urlB, '?topics=top', analyst());
+    await late.until(() => late.events.length >= 1);
+    expect(late.events[0]).toEqual(latest);
   });
 
   it('replays exactly the missed events in order after a disconnect (header or query)', async () => {
