@@ -207,6 +207,13 @@ describe('live stream (SSE)', () => {
     const datas = onA.ofType('top').map((e) => e.data);
     for (let i = 1; i < datas.length; i++) expect(datas[i]).not.toBe(datas[i - 1]);
 
+    // the interval claim is cluster-wide: one instance wins it
+    const claims = await Promise.all([
+      streamOf(a).bus.claim('top:probe', 5000),
+      streamOf(b).bus.claim('top:probe', 5000),
+    ]);
+    expect(claims.filter(Boolean)).toHaveLength(1);
+
     // a new dashboard starts with the latest top, under its original id
     const latest = onB.ofType('top')[onB.ofType('top').length - 1];
     const late = await open(urlB, '?topics=top', analyst());
@@ -322,6 +329,42 @@ describe('live stream (SSE)', () => {
     const metrics = await (await fetch(`${urlA}/metrics`)).text();
     const dropped = /^stream_events_dropped_total\{type="ingest"\} (\d+)/m.exec(metrics);
     expect(Number(dropped?.[1])).toBe(stats.dropped);
+  });
+
+  it('documents both operations in OpenAPI', async () => {
+    const doc = (await (await fetch(`${urlA}/api/docs-json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { content?: object }> }>>;
+    };
+    expect(Object.keys(doc.paths['/api/v1/stream'].get.responses['200'].content ?? {})).toEqual([
+      'text/event-stream',
+    ]);
+    expect(doc.paths['/api/v1/stream/tickets'].post.responses['201']).toBeDefined();
+  });
+
+  it('works in one process without Redis (tickets, fan-out, replay)', async () => {
+    const solo = await startTestApp(db, { DB_MAX_CONNECTIONS: '2', STREAM_TOP_INTERVAL_S: '3600' });
+    try {
+      const url = await listen(solo);
+      const { ticket } = (await (
+        await fetch(`${url}/api/v1/stream/tickets`, { method: 'POST', headers: analyst() })
+      ).json()) as { ticket: string };
+      const client = await open(url, `?topics=ingest&ticket=${ticket}`);
+      expect(client.status).toBe(200);
+      expect((await open(url, `?ticket=${ticket}`)).status).toBe(401);
+      const at = new Date(Date.now() - 60_000).toISOString();
+      await ingest(url, [{ platform: 'solo', trendKey: 'one', observedAt: at, mentions: 1 }]);
+      await client.until(() => client.ofType('ingest').length === 1);
+      const first = client.ofType('ingest')[0].id as string;
+      client.close();
+      await ingest(url, [{ platform: 'solo', trendKey: 'two', observedAt: at, mentions: 1 }]);
+      const resumed = await open(url, '?topics=ingest', { ...analyst(), 'last-event-id': first });
+      await resumed.until(() => resumed.ofType('ingest').length === 1);
+      expect(json(resumed.ofType('ingest')[0]).byPlatform).toEqual({ solo: 1 });
+      expect(idLess(first, resumed.ofType('ingest')[0].id as string)).toBe(true);
+    } finally {
+      for (const c of clients.splice(0)) c.close();
+      await solo.close();
+    }
   });
 
   it('reports connections in metrics and forgets them when clients leave', async () => {
