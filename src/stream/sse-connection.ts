@@ -25,6 +25,8 @@ export class SseConnection {
   private blocked = false;
   private replaying = false;
   private closedFlag = false;
+  /** end() was called: nothing more is written. */
+  private ending = false;
   droppedCount = 0;
   sentCount = 0;
 
@@ -36,6 +38,8 @@ export class SseConnection {
   ) {
     raw.on('close', () => this.onClose());
     raw.on('drain', () => this.flush());
+    // A client that vanishes mid-write (EPIPE, reset) must not become an unhandled 'error'.
+    raw.on('error', () => raw.destroy());
   }
 
   get closed(): boolean {
@@ -75,7 +79,7 @@ export class SseConnection {
 
   /** Queues or writes an event. */
   send(frame: Frame): void {
-    if (this.closedFlag) return;
+    if (this.closedFlag || this.ending) return;
     if (!this.blocked && !this.replaying && this.queue.length === 0) {
       this.writeNow(frame);
       return;
@@ -86,14 +90,15 @@ export class SseConnection {
 
   /** Written only if the socket keeps up (heartbeats to a stuck client are pointless). */
   sendIfIdle(frame: Frame): void {
-    if (!this.closedFlag && !this.blocked && !this.replaying && this.queue.length === 0) {
+    if (this.closedFlag || this.ending) return;
+    if (!this.blocked && !this.replaying && this.queue.length === 0) {
       this.writeNow(frame);
     }
   }
 
   /** Writes in order and waits for the socket: for replay, which must not be dropped. */
   async write(frame: Frame): Promise<void> {
-    if (this.closedFlag) return;
+    if (this.closedFlag || this.ending) return;
     this.hooks.sent(frame.type);
     this.sentCount++;
     if (this.raw.write(frame.text)) return;
@@ -111,6 +116,8 @@ export class SseConnection {
   /** Ends the response; a client whose socket will not drain is cut after `graceMs`. */
   end(graceMs: number): Promise<void> {
     if (this.closedFlag) return Promise.resolve();
+    this.ending = true;
+    this.queue.length = 0;
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => this.raw.destroy(), graceMs);
       this.raw.once('close', () => {
@@ -128,7 +135,7 @@ export class SseConnection {
   }
 
   private flush(): void {
-    if (this.closedFlag || this.replaying) return;
+    if (this.closedFlag || this.ending || this.replaying) return;
     this.blocked = false;
     while (this.queue.length > 0 && !this.blocked) {
       this.writeNow(this.queue.shift() as Frame);

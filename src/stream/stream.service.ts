@@ -203,7 +203,9 @@ export class StreamService implements OnModuleInit, OnApplicationBootstrap, OnMo
       }
     }
     if (events === null) {
-      await connection.write(resetFrame(tail, 'the events after Last-Event-ID are not retained'));
+      await connection.write(
+        resetFrame(tail, 'cannot resume after Last-Event-ID (not retained or unknown): refetch'),
+      );
       connection.endReplay(tail);
       return;
     }
