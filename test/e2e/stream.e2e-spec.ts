@@ -111,6 +111,9 @@ describe('live stream (SSE)', () => {
       const first = await open(urlB, `?ticket=${encodeURIComponent(ticket)}`);
       expect(first.status).toBe(200);
       expect(first.res.headers['content-type']).toMatch(/^text\/event-stream/);
+      // the hijacked reply keeps the headers every answer gets (helmet, request id)
+      expect(first.res.headers['x-content-type-options']).toBe('nosniff');
+      expect(first.res.headers['x-request-id']).toBeTruthy();
       const second = await open(urlA, `?ticket=${encodeURIComponent(ticket)}`);
       expect(second.status).toBe(401);
       expect((await second.json()).message).toMatch(/ticket/);
