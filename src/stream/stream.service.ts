@@ -53,7 +53,7 @@ export class StreamService implements OnModuleInit, OnApplicationBootstrap, OnMo
   private started = false;
   private heartbeatTimer?: NodeJS.Timeout;
   private publishFailing = false;
-  /** The latest `top` event this replica delivered, sent first to each new connection. */
+  /** The latest `top` event delivered while some client here watched `top`; sent to new ones. */
   private lastTop?: Frame;
 
   constructor(
@@ -143,6 +143,12 @@ export class StreamService implements OnModuleInit, OnApplicationBootstrap, OnMo
     this.reserved--;
   }
 
+  /** Whether any client of this replica subscribes to `type`. */
+  watching(type: PublishedType): boolean {
+    for (const connection of this.connections) if (connection.wants(type)) return true;
+    return false;
+  }
+
   get connectionCount(): number {
     return this.connections.size;
   }
@@ -179,6 +185,8 @@ export class StreamService implements OnModuleInit, OnApplicationBootstrap, OnMo
       dropped: (type) => this.metrics.streamEventsDropped.inc({ type }),
       closed: (c) => {
         if (this.connections.delete(c)) this.metrics.streamConnections.dec();
+        // Unwatched, the top here is no longer kept current: do not hand out a stale one.
+        if (c.wants('top') && !this.watching('top')) this.lastTop = undefined;
       },
     });
     if (raw.destroyed) return; // the client left while we were authenticating it

@@ -17,8 +17,9 @@ export const TOP_LIMIT = 10;
 
 /**
  * Every STREAM_TOP_INTERVAL_S, one replica in the cluster (the one that claims the interval in
- * Redis) computes the live 1h top 10 and publishes it as a `top` event, only when it differs
- * from the last one published by any replica. Clients never trigger a query.
+ * Redis, among those with a client watching `top`) computes the live 1h top 10 and publishes it
+ * as a `top` event, only when it differs from the last one published by any replica. Clients
+ * never trigger a query of their own.
  */
 @Injectable()
 export class TopPublisher implements OnApplicationBootstrap, OnModuleDestroy {
@@ -52,6 +53,8 @@ export class TopPublisher implements OnApplicationBootstrap, OnModuleDestroy {
   /** One tick: claim this interval, compute, publish if changed. Returns the event id if sent. */
   async tick(now = Date.now()): Promise<string | null> {
     if (this.lifecycle.phase !== 'ready') return null; // the database is not up yet (or going)
+    // Only replicas with a client watching compete: no queries while nobody looks.
+    if (!this.stream.watching('top')) return null;
     const interval = Math.floor(now / this.intervalMs);
     try {
       if (!(await this.stream.bus.claim(`top:${interval}`, this.intervalMs * 2))) return null;

@@ -1,6 +1,7 @@
 import { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
 import { StreamService } from '../../src/stream/stream.service';
+import { TopPublisher } from '../../src/stream/top.publisher';
 import { TestApp, startTestApp } from '../support/app';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import { SHARED_REDIS, deletePrefix, testPrefix } from '../support/redis';
@@ -348,6 +349,15 @@ describe('live stream (SSE)', () => {
     const solo = await startTestApp(db, { DB_MAX_CONNECTIONS: '2', STREAM_TOP_INTERVAL_S: '3600' });
     try {
       const url = await listen(solo);
+      // the live top is computed only while someone watches it
+      const top = solo.app.get(TopPublisher);
+      expect(await top.tick()).toBeNull();
+      const watcher = await open(url, '?topics=top', analyst());
+      const id = await top.tick();
+      expect(id).not.toBeNull();
+      await watcher.until(() => watcher.ofType('top').length === 1);
+      expect(watcher.ofType('top')[0].id).toBe(id);
+      expect(await top.tick()).toBeNull(); // same interval (claimed) or unchanged: nothing sent
       const { ticket } = (await (
         await fetch(`${url}/api/v1/stream/tickets`, { method: 'POST', headers: analyst() })
       ).json()) as { ticket: string };
