@@ -17,6 +17,7 @@ import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MetricsModule } from './monitoring/metrics/metrics.module';
 import { MonitoringModule } from './monitoring/monitoring.module';
 import { RetentionModule } from './retention/retention.module';
+import { StreamModule } from './stream/stream.module';
 import { ThrottleModule } from './throttle/throttle.module';
 import { TrendsModule } from './trends/trends.module';
 
@@ -57,6 +58,7 @@ export class AppModule {
         RetentionModule,
         MaintenanceModule,
         MonitoringModule,
+        StreamModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

@@ -72,6 +72,13 @@ export interface AppConfig {
   analytics: { statementTimeoutMs: number; maxRangeDays: number; maxBuckets: number };
   /** dir undefined = the installation's dist/web (see src/dashboard/). */
   dashboard: { enabled: boolean; dir?: string };
+  stream: {
+    topIntervalS: number;
+    retention: number;
+    maxConnections: number;
+    clientBuffer: number;
+    heartbeatS: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -189,6 +196,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     dashboard: {
       enabled: env.DASHBOARD_ENABLED,
       dir: env.DASHBOARD_DIR === undefined ? undefined : resolve(env.DASHBOARD_DIR),
+    },
+    stream: {
+      topIntervalS: env.STREAM_TOP_INTERVAL_S,
+      retention: env.STREAM_RETENTION,
+      maxConnections: env.STREAM_MAX_CONNECTIONS,
+      clientBuffer: env.STREAM_CLIENT_BUFFER,
+      heartbeatS: env.STREAM_HEARTBEAT_S,
     },
   };
 }

@@ -244,6 +244,26 @@ export const envSchema = {
     default: undefined,
     desc: 'Directory of the built dashboard assets (default: dist/web of the installation)',
   }),
+  STREAM_TOP_INTERVAL_S: positive({
+    default: 5,
+    desc: 'Live stream: the 1h top 10 is computed (once per cluster) and sent when changed at most this often, in seconds',
+  }),
+  STREAM_RETENTION: positive({
+    default: 10_000,
+    desc: 'Live stream: events kept for Last-Event-ID replay (Redis Stream MAXLEN ~, or in memory without Redis)',
+  }),
+  STREAM_MAX_CONNECTIONS: positive({
+    default: 1000,
+    desc: 'Live stream: open streams per replica; beyond this the stream answers 503',
+  }),
+  STREAM_CLIENT_BUFFER: positive({
+    default: 256,
+    desc: 'Live stream: events queued for a client that is not reading before the oldest ingest/top events are dropped',
+  }),
+  STREAM_HEARTBEAT_S: positive({
+    default: 15,
+    desc: 'Live stream: seconds between heartbeat events',
+  }),
 };
 
 export type EnvSchema = typeof envSchema;

@@ -155,6 +155,26 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly streamConnections = new Gauge({
+    name: 'stream_connections_current',
+    help: 'Open live-stream (SSE) connections on this replica',
+    registers: [this.registry],
+  });
+
+  readonly streamEvents = new Counter({
+    name: 'stream_events_total',
+    help: 'Live-stream events written to clients of this replica, by type (ingest, top, alert, heartbeat, reset)',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
+
+  readonly streamEventsDropped = new Counter({
+    name: 'stream_events_dropped_total',
+    help: 'Live-stream events dropped for clients that did not read fast enough (oldest ingest/top first; alerts never)',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // These three prom-client gauges end in _total, which `promtool check metrics` rejects for
