@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { ConnectionTarget, connectionTarget, dataSourceOptions } from './data-source';
 import { CONNECTION_TARGET, DatabaseService, EMBEDDED_SERVER } from './database.service';
 import { EmbeddedServer, startEmbeddedPostgres } from './embedded-postgres';
+import { ReadReplicasService } from './read-replicas.service';
 
 /** Where the database is: the embedded server is started here when none is configured. */
 @Module({
@@ -44,7 +45,7 @@ class DatabaseTargetModule {}
       }),
     }),
   ],
-  providers: [DatabaseService],
-  exports: [DatabaseService, DatabaseTargetModule],
+  providers: [DatabaseService, ReadReplicasService],
+  exports: [DatabaseService, ReadReplicasService, DatabaseTargetModule],
 })
 export class DatabaseModule {}
