@@ -344,4 +344,44 @@ describe('read replicas (real primary + streaming replica)', () => {
       if (pair.replica.pid === null) await pair.replica.start();
     }
   });
+
+  it('falls back to the primary within the call when the replica cancels a read (recovery conflict)', async () => {
+    // Cancel conflicting standby queries at once instead of delaying replay.
+    pair.replica.reconfigure(['max_standby_streaming_delay = 0']);
+    let applied = false;
+    for (let i = 0; i < 100 && !applied; i++) {
+      const [row] = await pair.replica.query<{ v: string }>('SELECT current_setting($1) AS v', [
+        'max_standby_streaming_delay',
+      ]);
+      applied = row.v === '0';
+      if (!applied) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(applied).toBe(true);
+    await pair.primary.query('CREATE TABLE conflict_probe (id int)', [], DB_NAME);
+    await replicaReady(t);
+    const router = t.app.get(ReadReplicasService);
+    const before = await reads(t);
+    const answer = router.read(
+      {},
+      async (db) => {
+        await db.query('SELECT count(*) FROM conflict_probe'); // holds its lock until commit
+        await db.query('SELECT pg_sleep(20)');
+        return 'replica';
+      },
+      async () => 'primary',
+    );
+    // Once the replica runs the read, a DROP on the primary conflicts with it on replay.
+    let running = false;
+    for (let i = 0; i < 100 && !running; i++) {
+      const rows = await pair.replica.query(
+        `SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(20)%' AND state = 'active'`,
+      );
+      running = rows.length > 0;
+      if (!running) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(running).toBe(true);
+    await pair.primary.query('DROP TABLE conflict_probe', [], DB_NAME);
+    expect(await answer).toBe('primary');
+    expect(delta(await reads(t), before).reasons).toEqual({ recovery_conflict: 1 });
+  });
 });

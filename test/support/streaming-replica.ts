@@ -67,6 +67,13 @@ class Server {
     process.kill(pid, 'SIGKILL');
   }
 
+  /** Appends settings to postgresql.conf and reloads (SIGHUP to the postmaster). */
+  reconfigure(lines: string[]): void {
+    appendFileSync(join(this.dataDir, 'postgresql.conf'), lines.map((l) => `${l}\n`).join(''));
+    const pid = this.pid;
+    if (pid !== null) process.kill(pid, 'SIGHUP');
+  }
+
   client(database = 'postgres'): Client {
     return new Client({ host: '127.0.0.1', port: this.port, user: 'postgres', database });
   }
