@@ -223,7 +223,8 @@ function crossChecks(env: CleanEnv): string[] {
   if (env.DATABASE_URL && !/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) {
     problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
   }
-  if (env.DB_READ_HOST !== undefined && splitList(env.DB_READ_HOST).length === 0) {
+  // Empty means unset (as for DB_HOST); a list of only commas and blanks is a mistake.
+  if (env.DB_READ_HOST?.trim() && splitList(env.DB_READ_HOST).length === 0) {
     problems.push('DB_READ_HOST: must list at least one host');
   }
   for (const url of splitList(env.DATABASE_READ_URL)) {

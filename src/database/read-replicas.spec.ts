@@ -12,6 +12,8 @@ describe('read replica configuration', () => {
   it('has no replicas (and no routing) unless configured', () => {
     const config = loadConfig({ DB_HOST: 'primary' });
     expect(hasReadReplicas(config.db)).toBe(false);
+    // Empty means unset, as for DB_HOST (docker-compose passes `${DB_READ_HOST:-}`).
+    expect(hasReadReplicas(loadConfig({ DB_HOST: 'primary', DB_READ_HOST: '' }).db)).toBe(false);
     expect(config.db.read.maxLagMs).toBe(5000);
     expect(config.db.read.poolMax).toBe(4);
   });
