@@ -5,7 +5,7 @@ import { MetricsService } from '../../src/monitoring/metrics/metrics.service';
 import { TestApp, startTestApp } from '../support/app';
 import { awayFromHourBoundary } from '../support/clock';
 import { TestDatabase } from '../support/database';
-import { SHARED_REDIS, deletePrefix, testPrefix } from '../support/redis';
+import { SHARED_REDIS, ThrowawayRedis, deletePrefix, freePort, testPrefix } from '../support/redis';
 import { StreamingPair } from '../support/streaming-replica';
 import { bearer } from '../support/tokens';
 
@@ -70,7 +70,7 @@ describe('read replicas (real primary + streaming replica)', () => {
   /** Everything ingested, so expectations are computed here, independently of the service. */
   const ingested: Observation[] = [];
 
-  const env = () => ({
+  const env = (): Record<string, string> => ({
     DB_HOST: '127.0.0.1',
     DB_PORT: String(pair.primary.port),
     DB_USER: 'postgres',
@@ -84,7 +84,45 @@ describe('read replicas (real primary + streaming replica)', () => {
     REDIS_KEY_PREFIX: prefix,
   });
   // startTestApp reads only `env` from the database handle; the pair's primary is the server.
-  const database = () => ({ env: env() }) as unknown as TestDatabase;
+  const database = (overrides: Record<string, string | undefined> = {}) => {
+    const merged: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...env(), ...overrides }))
+      if (v !== undefined) merged[k] = v;
+    return { env: merged } as unknown as TestDatabase;
+  };
+
+  /** Pauses replay, runs `fn`, resumes (also when `fn` throws). */
+  async function withReplayPaused(fn: () => Promise<void>): Promise<void> {
+    await pair.replica.query('SELECT pg_wal_replay_pause()');
+    try {
+      await fn();
+    } finally {
+      await pair.replica.query('SELECT pg_wal_replay_resume()');
+    }
+  }
+
+  /** Exact reads while the replica is behind: the primary answered every one of them. */
+  async function expectExactFromPrimary(app: TestApp): Promise<Reads> {
+    const before = await reads(app);
+    await expectExactReads(app);
+    const moved = delta(await reads(app), before);
+    expect(moved.replica).toBe(0);
+    expect(moved.primary).toBe(3);
+    return { primary: moved.primary, replica: moved.replica, reasons: moved.reasons };
+  }
+
+  /** Once caught up and checked, the replica answers again (bounded wait for reconnects). */
+  async function expectReplicaUsedAgain(app: TestApp): Promise<void> {
+    await replicaReady(app);
+    let used = 0;
+    for (let i = 0; i < 40 && used === 0; i++) {
+      const before = await reads(app);
+      await expectExactReads(app);
+      used = delta(await reads(app), before).replica;
+      if (used === 0) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(used).toBeGreaterThan(0);
+  }
 
   const expected = (key: string, platform?: string) =>
     ingested
@@ -383,5 +421,60 @@ describe('read replicas (real primary + streaming replica)', () => {
     await pair.primary.query('DROP TABLE conflict_probe', [], DB_NAME);
     expect(await answer).toBe('primary');
     expect(delta(await reads(t), before).reasons).toEqual({ recovery_conflict: 1 });
+  });
+
+  it('stays exact with the in-process cache (no Redis): the write position is kept in memory', async () => {
+    const solo = await startTestApp(database({ REDIS_HOST: undefined, REDIS_PORT: undefined }));
+    try {
+      expect(solo.config.redis.host).toBeUndefined();
+      await replicaReady(solo);
+      await get(solo, '/api/v1/trends/top?window=24h'); // cached in memory
+      await withReplayPaused(async () => {
+        await ingest(solo, [
+          { platform: 'x', trendKey: 'alpha', observedAt: recent(6), mentions: 11 },
+        ]);
+        const cached = await get(solo, '/api/v1/trends/top?window=24h');
+        expect(mentionsOf(cached.body, 'alpha')).toBe(expected('alpha'));
+        const { reasons } = await expectExactFromPrimary(solo);
+        for (const reason of Object.keys(reasons))
+          expect(['behind_write', 'lagging']).toContain(reason);
+      });
+      await expectReplicaUsedAgain(solo);
+    } finally {
+      await solo.close();
+    }
+  });
+
+  it('stays exact across a Redis outage: primary while the write position is unknown, replica again after re-seeding', async () => {
+    const redisServer = new ThrowawayRedis(await freePort());
+    await redisServer.start();
+    const app = await startTestApp(
+      database({ REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redisServer.port) }),
+    );
+    try {
+      await expectReplicaUsedAgain(app);
+      await redisServer.stop();
+      await withReplayPaused(async () => {
+        await ingest(app, [
+          { platform: 'reddit', trendKey: 'beta', observedAt: recent(7), mentions: 9 },
+        ]);
+        const down = await expectExactFromPrimary(app);
+        expect(Object.keys(down.reasons)).toEqual(['write_position_unknown']);
+        // Redis is back while the replica is still behind: re-seeded, the primary answers.
+        await redisServer.start();
+        let connected = false;
+        for (let i = 0; i < 100 && !connected; i++) {
+          const res = await request(app.http).get('/health');
+          connected = res.body.details?.redis?.status === 'up';
+          if (!connected) await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(connected).toBe(true);
+        await expectExactFromPrimary(app);
+      });
+      await expectReplicaUsedAgain(app);
+    } finally {
+      await app.close();
+      await redisServer.stop();
+    }
   });
 });
