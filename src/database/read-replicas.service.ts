@@ -77,6 +77,8 @@ interface ReplicaEndpoint {
 
 interface Replica extends ReplicaEndpoint {
   pool: Pool;
+  /** One connection of its own, so checks never queue behind busy reads. */
+  checkPool: Pool;
   up: boolean | null;
   standby: boolean;
   lagMs: number | null;
@@ -171,7 +173,7 @@ export class ReadReplicasService implements OnModuleInit, OnApplicationShutdown 
     if (!hasReadReplicas(config.db)) return;
     const statementTimeoutMs = config.db.statementTimeoutMs;
     for (const endpoint of replicaEndpoints(config.db, primary)) {
-      const pool = new Pool({
+      const options = {
         host: endpoint.host,
         port: endpoint.port,
         user: endpoint.user,
@@ -185,12 +187,16 @@ export class ReadReplicasService implements OnModuleInit, OnApplicationShutdown 
         options: statementTimeoutMs > 0 ? `-c statement_timeout=${statementTimeoutMs}` : undefined,
         // A replica that stops answering mid-query must not hold the request forever.
         query_timeout: statementTimeoutMs > 0 ? statementTimeoutMs + 1000 : undefined,
-      });
+      };
+      const pool = new Pool(options);
+      const checkPool = new Pool({ ...options, max: 1, query_timeout: REPLICA_CHECK_TIMEOUT_MS });
       // Idle connections die when a replica restarts: expected, not a crash.
-      pool.on('error', (error) => this.logger.debug(`${endpoint.name}: ${error.message}`));
+      for (const p of [pool, checkPool])
+        p.on('error', (error) => this.logger.debug(`${endpoint.name}: ${error.message}`));
       this.replicas.push({
         ...endpoint,
         pool,
+        checkPool,
         up: null,
         standby: false,
         lagMs: null,
@@ -221,7 +227,11 @@ export class ReadReplicasService implements OnModuleInit, OnApplicationShutdown 
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.checking?.catch(() => undefined);
-    await Promise.all(this.replicas.map((r) => r.pool.end().catch(() => undefined)));
+    await Promise.all(
+      this.replicas.flatMap((r) =>
+        [r.pool, r.checkPool].map((p) => p.end().catch(() => undefined)),
+      ),
+    );
   }
 
   /**
@@ -365,7 +375,11 @@ export class ReadReplicasService implements OnModuleInit, OnApplicationShutdown 
   private async check(replica: Replica): Promise<void> {
     try {
       const { rows } = await withTimeout(
-        replica.pool.query<{ standby: boolean; replay: string | null; lag_ms: number | null }>(
+        replica.checkPool.query<{
+          standby: boolean;
+          replay: string | null;
+          lag_ms: number | null;
+        }>(
           `SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replay,
              CASE WHEN pg_last_wal_receive_lsn() IS NOT NULL
                    AND pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
