@@ -279,18 +279,23 @@ export class ReadReplicasService implements OnModuleInit, OnApplicationShutdown 
       if (replay === null || replay < required) {
         reason = 'behind_write';
       } else {
-        await client.query(
-          session.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN READ ONLY',
-        );
-        if (session.statementTimeoutMs !== undefined)
-          await client.query(`SELECT set_config('statement_timeout', $1, true)`, [
-            `${Math.floor(session.statementTimeoutMs)}ms`,
-          ]);
+        // One statement with the pool's settings needs no transaction: it is its own snapshot.
+        const transaction = session.snapshot || session.statementTimeoutMs !== undefined;
+        if (transaction) {
+          // One round trip (simple protocol); the timeout is an integer from the config.
+          const timeout =
+            session.statementTimeoutMs === undefined
+              ? ''
+              : `; SET LOCAL statement_timeout = ${Math.max(0, Math.floor(session.statementTimeoutMs))}`;
+          await client.query(
+            `${session.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN READ ONLY'}${timeout}`,
+          );
+        }
         const result = await work({
           query: async (sql: string, params?: unknown[]) =>
             (await client.query(sql, params)).rows as unknown,
         });
-        await client.query('COMMIT');
+        if (transaction) await client.query('COMMIT');
         client.release();
         this.metrics.dbReads.inc({ target: 'replica', reason: 'replica' });
         return result;

@@ -400,7 +400,7 @@ describe('read replicas (real primary + streaming replica)', () => {
     const router = t.app.get(ReadReplicasService);
     const before = await reads(t);
     const answer = router.read(
-      {},
+      { snapshot: true }, // one transaction, as top's reads
       async (db) => {
         await db.query('SELECT count(*) FROM conflict_probe'); // holds its lock until commit
         await db.query('SELECT pg_sleep(20)');
