@@ -4,14 +4,14 @@
  * Share of a dashboard's database reads served by a streaming replica (SPEC §14): a real
  * primary + replica (test/support/streaming-replica.ts, needs root and PostgreSQL 15's
  * server binaries), the service in its own process with DB_READ_HOST, `clients` dashboards
- * polling top, series and overview every 2 s (exact: no Cache-Control header, then
- * `no-cache`) while ingest writes `rate` rows/s in one batch per second. Counts come from the
+ * polling top, series and overview every 2 s (exact: no Cache-Control header; `no-cache`;
+ * `no-cache` with the replica stopped) while ingest writes `rate` rows/s in one batch per second. Counts come from the
  * service's db_reads_total{target,reason}.
  */
 import { StreamingPair } from '../test/support/streaming-replica';
 import { option, seed, tokenFor } from './query.bench';
 import { RunningService, startService } from './support/service';
-import { fmt, printTable } from './support/stats';
+import { fmt, percentile, printTable } from './support/stats';
 
 const HOUR = 3_600_000;
 const POLL_MS = 2000;
@@ -56,11 +56,13 @@ export async function run(args: string[]): Promise<void> {
       `${url}/api/v1/analytics/overview`,
     ];
     const rows: (string | number)[][] = [];
-    for (const mode of ['exact (cached)', 'no-cache']) {
+    for (const mode of ['exact (cached)', 'no-cache', 'no-cache, replica stopped']) {
       const headers: Record<string, string> = {
         authorization: `Bearer ${tokenFor(['analyst'])}`,
-        ...(mode === 'no-cache' ? { 'cache-control': 'no-cache' } : {}),
+        ...(mode.startsWith('no-cache') ? { 'cache-control': 'no-cache' } : {}),
       };
+      if (mode.endsWith('replica stopped')) await pair.replica.stop();
+      const latencies: number[] = [];
       const before = await readCounts(url);
       const deadline = Date.now() + seconds * 1000;
       let answers = 0;
@@ -92,8 +94,10 @@ export async function run(args: string[]): Promise<void> {
           const tick = Date.now();
           await Promise.all(
             endpoints.map(async (target) => {
+              const started = process.hrtime.bigint();
               const res = await fetch(target, { headers });
               await res.text();
+              latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
               if (res.status === 200) answers++;
               else failures++;
             }),
@@ -121,6 +125,8 @@ export async function run(args: string[]): Promise<void> {
         replica,
         primary,
         replica + primary ? `${fmt((100 * replica) / (replica + primary), 1)} %` : '-',
+        fmt(percentile(latencies, 50), 2),
+        fmt(percentile(latencies, 95), 2),
         reasons || '-',
       ]);
     }
@@ -136,6 +142,8 @@ export async function run(args: string[]): Promise<void> {
         'replica',
         'primary',
         'replica share',
+        'p50 ms',
+        'p95 ms',
         'primary because',
       ],
       rows,
