@@ -85,6 +85,8 @@ interface Replica extends ReplicaEndpoint {
   replayLsn: string | null;
   checkedAt: Date | null;
   error?: string;
+  /** Reads running on this replica: told to give up when it is marked down. */
+  inFlight: Set<(reason: Error) => void>;
 }
 
 /** Replica endpoints from DB_READ_* / DATABASE_READ_URL; unset parts default to the primary's. */
@@ -202,6 +204,7 @@ export class ReadReplicasService implements OnModuleInit, OnApplicationShutdown 
         lagMs: null,
         replayLsn: null,
         checkedAt: null,
+        inFlight: new Set(),
       });
     }
     this.position = new WritePosition(
@@ -269,12 +272,23 @@ export class ReadReplicasService implements OnModuleInit, OnApplicationShutdown 
     }
     let failure: unknown;
     let reason: ReadReason = 'replica';
+    // A replica that hangs mid-read is marked down by its next check; the read then gives up
+    // on it at once instead of waiting out the statement timeout.
+    let giveUp: (reason: Error) => void = () => undefined;
+    const abandoned = new Promise<never>((_, reject) => {
+      giveUp = reject;
+    });
+    abandoned.catch(() => undefined);
+    replica.inFlight.add(giveUp);
+    const query = async (sql: string, params?: unknown[]) =>
+      (await Promise.race([client.query(sql, params), abandoned])).rows as unknown;
     try {
       // The replay position is read BEFORE the snapshot is taken: the snapshot then holds at
       // least everything up to that position.
       const replay = parseLsn(
-        (await client.query<{ lsn: string | null }>('SELECT pg_last_wal_replay_lsn()::text AS lsn'))
-          .rows[0]?.lsn,
+        (
+          (await query('SELECT pg_last_wal_replay_lsn()::text AS lsn')) as { lsn: string | null }[]
+        )[0]?.lsn,
       );
       if (replay === null || replay < required) {
         reason = 'behind_write';
@@ -287,15 +301,13 @@ export class ReadReplicasService implements OnModuleInit, OnApplicationShutdown 
             session.statementTimeoutMs === undefined
               ? ''
               : `; SET LOCAL statement_timeout = ${Math.max(0, Math.floor(session.statementTimeoutMs))}`;
-          await client.query(
+          await query(
             `${session.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN READ ONLY'}${timeout}`,
           );
         }
-        const result = await work({
-          query: async (sql: string, params?: unknown[]) =>
-            (await client.query(sql, params)).rows as unknown,
-        });
-        if (transaction) await client.query('COMMIT');
+        const result = await Promise.race([work({ query }), abandoned]);
+        if (transaction) await query('COMMIT');
+        replica.inFlight.delete(giveUp);
         client.release();
         this.metrics.dbReads.inc({ target: 'replica', reason: 'replica' });
         return result;
@@ -312,6 +324,7 @@ export class ReadReplicasService implements OnModuleInit, OnApplicationShutdown 
         `read on ${replica.name} failed (${(error as Error).message}); the primary answers`,
       );
     }
+    replica.inFlight.delete(giveUp);
     // A failed connection is discarded rather than handed to the next read mid-transaction.
     client.release(failure instanceof Error ? failure : failure ? new Error('failed') : undefined);
     return this.fromPrimary(reason, onPrimary);
@@ -373,6 +386,9 @@ export class ReadReplicasService implements OnModuleInit, OnApplicationShutdown 
       this.logger.warn(`replica ${replica.name} is down: ${(error as Error).message}`);
     replica.up = false;
     replica.error = (error as Error).message;
+    const reason = new Error(`replica ${replica.name} is down (${replica.error})`);
+    for (const giveUp of replica.inFlight) giveUp(reason);
+    replica.inFlight.clear();
     this.metrics.dbReplicaUp.set({ replica: replica.name }, 0);
     this.metrics.dbReplicaLag.remove({ replica: replica.name });
   }

@@ -423,6 +423,35 @@ describe('read replicas (real primary + streaming replica)', () => {
     expect(delta(await reads(t), before).reasons).toEqual({ recovery_conflict: 1 });
   });
 
+  it('gives up on a replica that hangs mid-read (frozen server): the primary answers, no error', async () => {
+    await replicaReady(t);
+    const router = t.app.get(ReadReplicasService);
+    const before = await reads(t);
+    let frozen = false;
+    try {
+      const answer = await router.read(
+        { snapshot: true },
+        async (db) => {
+          await db.query('SELECT 1');
+          await pair.replica.signalAll('SIGSTOP');
+          frozen = true;
+          await db.query('SELECT 2'); // never answered while frozen
+          return 'replica';
+        },
+        async () => 'primary',
+      );
+      expect(frozen).toBe(true);
+      expect(answer).toBe('primary');
+      expect(delta(await reads(t), before).reasons).toEqual({ replica_error: 1 });
+      expect(router.status()[0].up).toBe(false);
+      // Meanwhile every endpoint answers exactly from the primary.
+      await expectExactFromPrimary(t);
+    } finally {
+      await pair.replica.signalAll('SIGCONT');
+    }
+    await expectReplicaUsedAgain(t);
+  });
+
   it('stays exact with the in-process cache (no Redis): the write position is kept in memory', async () => {
     const solo = await startTestApp(database({ REDIS_HOST: undefined, REDIS_PORT: undefined }));
     try {

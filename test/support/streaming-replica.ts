@@ -67,6 +67,27 @@ class Server {
     process.kill(pid, 'SIGKILL');
   }
 
+  /**
+   * SIGSTOP (freeze) or SIGCONT (thaw) to the postmaster and all its children: a server that
+   * hangs with its connections open, as behind a network partition.
+   */
+  async signalAll(signal: 'SIGSTOP' | 'SIGCONT'): Promise<void> {
+    const pid = this.pid;
+    if (pid === null) return;
+    const { stdout } = await run('ps', ['-o', 'pid=', '--ppid', String(pid)]);
+    const children = stdout
+      .split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((n) => Number.isInteger(n) && n > 0);
+    for (const target of [pid, ...children]) {
+      try {
+        process.kill(target, signal);
+      } catch {
+        // a child that just exited
+      }
+    }
+  }
+
   /** Appends settings to postgresql.conf and reloads (SIGHUP to the postmaster). */
   reconfigure(lines: string[]): void {
     appendFileSync(join(this.dataDir, 'postgresql.conf'), lines.map((l) => `${l}\n`).join(''));
