@@ -38,10 +38,11 @@ export class WritePosition {
   private readonly ttlSeconds: number;
   /** Highest position this instance recorded or read. */
   private local = 0;
-  /** The shared value may be missing writes: re-seed before trusting it. */
+  /**
+   * The value may be missing writes — at start (a previous process may have acknowledged
+   * writes), after a failed record, after Redis (re)connected: re-seed before trusting it.
+   */
   private stale = true;
-  /** Without Redis: the last record failed, so the local value may be too low. */
-  private localBroken = false;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -62,21 +63,21 @@ export class WritePosition {
     return this.redis?.configured === true;
   }
 
-  /** After an ingest commit: remember the primary's WAL position. Never throws. */
+  /**
+   * After an ingest commit: remember the primary's WAL position. Throws only when the primary
+   * cannot tell it (then the write must not be acknowledged: other instances could serve it
+   * stale; the client's retry is deduplicated). A Redis failure is absorbed: the position is
+   * re-seeded from the primary before replicas are trusted again.
+   */
   async record(): Promise<void> {
     let lsn: number;
     try {
       lsn = await this.primaryPosition();
     } catch (error) {
-      // The write is committed but its position is unknown: serve from the primary until a
-      // later record or re-seed succeeds.
       this.stale = true;
-      this.localBroken = true;
-      this.logger.warn(`could not read the primary's WAL position: ${(error as Error).message}`);
-      return;
+      throw error;
     }
     this.local = Math.max(this.local, lsn);
-    this.localBroken = false;
     if (!this.shared) return;
     try {
       await this.storeMax(lsn);
@@ -92,7 +93,17 @@ export class WritePosition {
    * (then the primary answers). Called at query time, after the cache read its versions.
    */
   async required(): Promise<number | null> {
-    if (!this.shared) return this.localBroken ? null : this.local;
+    if (!this.shared) {
+      if (this.stale) {
+        try {
+          this.local = Math.max(this.local, await this.primaryPosition());
+          this.stale = false;
+        } catch {
+          return null;
+        }
+      }
+      return this.local;
+    }
     const redis = this.redis as RedisConnection;
     if (!redis.available) return null;
     try {

@@ -45,8 +45,9 @@ export class IngestService {
     const accepted = groups.reduce((sum, g) => sum + g.accepted, 0);
     const result = { accepted, duplicates: rows.length - accepted };
     // Before the cache versions move and the 2xx: no replica answers a read until it has
-    // replayed this write (SPEC §14; a no-op without replicas).
-    if (accepted > 0) await this.replicas.recordWrite();
+    // replayed this write (SPEC §14; a no-op without replicas). Also for all-duplicate
+    // batches: a retry of a batch whose first answer was lost must still be covered.
+    await this.replicas.recordWrite();
     // Emitted for all-duplicate batches too, so duplicate counters see every batch.
     await this.events.emitCommitted({ ...result, groups });
     return result;
