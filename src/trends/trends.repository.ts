@@ -111,15 +111,15 @@ export class TrendsRepository {
     return new Map(rows.map((r) => [r.trend_key, toTotals(r)]));
   }
 
-  async displayNames(
-    keys: string[],
-    db: Queryable = this.dataSource,
-  ): Promise<Map<string, string>> {
+  /** Display names of `keys`; on `db` when given (a snapshot), else routed like a query read. */
+  async displayNames(keys: string[], db?: Queryable): Promise<Map<string, string>> {
     if (keys.length === 0) return new Map();
-    const rows = (await db.query(
-      'SELECT trend_key, display_name FROM trend_catalog WHERE trend_key = ANY($1::text[])',
-      [keys],
-    )) as { trend_key: string; display_name: string }[];
+    const sql =
+      'SELECT trend_key, display_name FROM trend_catalog WHERE trend_key = ANY($1::text[])';
+    const rows = (await (db ? db.query(sql, [keys]) : this.routed(sql, [keys]))) as {
+      trend_key: string;
+      display_name: string;
+    }[];
     return new Map(rows.map((r) => [r.trend_key, r.display_name]));
   }
 
