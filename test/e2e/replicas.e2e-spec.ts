@@ -452,6 +452,40 @@ describe('read replicas (real primary + streaming replica)', () => {
     await expectReplicaUsedAgain(t);
   });
 
+  it('skips a replica lagging past DB_READ_MAX_LAG_MS (reason lagging) and reports its lag', async () => {
+    // Max lag 0: any WAL received but not yet replayed counts as too much.
+    const strict = await startTestApp(database({ DB_READ_MAX_LAG_MS: '0' }));
+    try {
+      await replicaReady(strict);
+      const router = strict.app.get(ReadReplicasService);
+      await withReplayPaused(async () => {
+        await ingest(strict, [
+          { platform: 'x', trendKey: 'gamma', observedAt: recent(8), mentions: 6 },
+        ]);
+        let lagging = false;
+        for (let i = 0; i < 100 && !lagging; i++) {
+          await router.checkAll(); // the replica must have received the WAL it cannot replay
+          const [status] = router.status();
+          lagging = status.up === true && !status.healthy && (status.lagSeconds ?? 0) > 0;
+          if (!lagging) await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(lagging).toBe(true);
+        const { reasons } = await expectExactFromPrimary(strict);
+        expect(reasons).toEqual({ lagging: 3 });
+        const health = await request(strict.http).get('/health');
+        expect(health.status).toBe(200);
+        expect(health.body.details.readReplicas.replicas[0]).toMatchObject({
+          up: true,
+          usedForReads: false,
+        });
+        expect(health.body.details.readReplicas.replicas[0].lagSeconds).toBeGreaterThan(0);
+      });
+      await expectReplicaUsedAgain(strict);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('stays exact with the in-process cache (no Redis): the write position is kept in memory', async () => {
     const solo = await startTestApp(database({ REDIS_HOST: undefined, REDIS_PORT: undefined }));
     try {
