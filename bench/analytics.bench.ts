@@ -17,6 +17,8 @@ import {
 import { DAY, HOUR, TimeRange } from '../src/common/time-window';
 import { AppConfig, loadConfig } from '../src/config/config';
 import { connectionTarget, dataSourceOptions } from '../src/database/data-source';
+import { ReadReplicasService } from '../src/database/read-replicas.service';
+import { MetricsService } from '../src/monitoring/metrics/metrics.service';
 import { TopQueryDto } from '../src/trends/dto/query.dto';
 import { TrendsRepository } from '../src/trends/trends.repository';
 import { TrendsService } from '../src/trends/trends.service';
@@ -67,9 +69,20 @@ function calls(
   windowName: string,
   length: number,
 ) {
-  const trendsRepo = new TrendsRepository(ds);
+  // No DB_READ_* here: every read goes to the primary.
+  const reads = new ReadReplicasService(
+    ds,
+    config,
+    connectionTarget(config.db),
+    new MetricsService(),
+  );
+  const trendsRepo = new TrendsRepository(ds, reads);
   const trends = new TrendsService(trendsRepo);
-  const analytics = new AnalyticsService(new AnalyticsRepository(ds, config), trendsRepo, config);
+  const analytics = new AnalyticsService(
+    new AnalyticsRepository(ds, config, reads),
+    trendsRepo,
+    config,
+  );
   // Windows end 7 hours before the data ends: hour-aligned but not day-aligned, like a live
   // dashboard's window, so they read ragged hours from the hourly rollup too.
   const end = new Date(info.endAt.getTime() - 7 * HOUR);

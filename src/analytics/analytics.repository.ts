@@ -4,6 +4,8 @@ import { DataSource } from 'typeorm';
 import { TimeRange } from '../common/time-window';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/config';
+import { Queryable } from '../database/partitions';
+import { ReadReplicasService } from '../database/read-replicas.service';
 import { withSession } from '../database/session';
 import { Scope, SqlParams, observationSource } from '../trends/rollup-source';
 import { splitRange } from './analytics-range';
@@ -144,6 +146,7 @@ export class AnalyticsRepository {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly reads: ReadReplicasService,
   ) {}
 
   async overview(range: TimeRange, scope: Scope, raw = false): Promise<OverviewRows> {
@@ -197,15 +200,11 @@ export class AnalyticsRepository {
    * runaway aggregate is cancelled (SQLSTATE 57014 → 503) and the connection goes back clean.
    */
   private guarded<T>(query: BuiltQuery): Promise<T[]> {
-    const options = {
-      transaction: true,
-      readOnly: true,
-      statementTimeoutMs: this.config.analytics.statementTimeoutMs,
-    };
-    return withSession(
-      this.dataSource,
-      options,
-      async (db) => (await db.query(query.sql, query.params)) as T[],
+    const statementTimeoutMs = this.config.analytics.statementTimeoutMs;
+    const run = async (db: Queryable) => (await db.query(query.sql, query.params)) as T[];
+    // On a read replica when one may answer (SPEC §14); the primary otherwise or on failure.
+    return this.reads.read({ statementTimeoutMs }, run, () =>
+      withSession(this.dataSource, { transaction: true, readOnly: true, statementTimeoutMs }, run),
     );
   }
 }

@@ -14,13 +14,29 @@ export interface DatabaseConfig {
   ssl: boolean;
   sslCaFile?: string;
   poolMax: number;
-  readHost?: string;
+  read: ReadReplicasConfig;
   migrationsRun: boolean;
   statementTimeoutMs: number;
   /** Statements slower than this (ms) are logged and counted; 0 = off. */
   slowQueryMs: number;
   connectRetryMs: number;
   loadDemoData: boolean;
+}
+
+/**
+ * Streaming read replicas (SPEC §14). Unset fields default to the primary's at connect time,
+ * so they also follow an embedded or URL-configured primary.
+ */
+export interface ReadReplicasConfig {
+  /** Host names (DB_READ_HOST), or full URLs (DATABASE_READ_URL); empty = no replicas. */
+  hosts: string[];
+  urls: string[];
+  port?: number;
+  user?: string;
+  password?: string;
+  name?: string;
+  poolMax: number;
+  maxLagMs: number;
 }
 
 export interface RedisConfig {
@@ -121,7 +137,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       ssl: env.DB_SSL,
       sslCaFile: env.DB_SSL_CA,
       poolMax: env.DB_MAX_CONNECTIONS ?? env.DB_POOL_MAX ?? 4,
-      readHost: env.DB_READ_HOST,
+      read: {
+        hosts: splitList(env.DB_READ_HOST),
+        urls: splitList(env.DATABASE_READ_URL),
+        port: env.DB_READ_PORT,
+        user: env.DB_READ_USER,
+        password: env.DB_READ_PASSWORD,
+        name: env.DB_READ_NAME,
+        poolMax: env.DB_READ_POOL_MAX,
+        maxLagMs: env.DB_READ_MAX_LAG_MS,
+      },
       migrationsRun: env.DB_MIGRATIONS_RUN,
       statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
       slowQueryMs: env.DB_SLOW_QUERY_MS,
@@ -221,6 +246,19 @@ function crossChecks(env: CleanEnv): string[] {
   if (env.DATABASE_URL && !/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) {
     problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
   }
+  // Empty means unset (as for DB_HOST); a list of only commas and blanks is a mistake.
+  if (env.DB_READ_HOST?.trim() && splitList(env.DB_READ_HOST).length === 0) {
+    problems.push('DB_READ_HOST: must list at least one host');
+  }
+  for (const url of splitList(env.DATABASE_READ_URL)) {
+    if (!/^postgres(ql)?:\/\//.test(url)) {
+      problems.push('DATABASE_READ_URL: each URL must start with postgres:// or postgresql://');
+      break;
+    }
+  }
+  if (env.DB_READ_HOST && env.DATABASE_READ_URL) {
+    problems.push('DATABASE_READ_URL: set either DATABASE_READ_URL or DB_READ_HOST, not both');
+  }
   if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL)) {
     problems.push('REDIS_URL: must start with redis:// or rediss://');
   }
@@ -231,6 +269,19 @@ function crossChecks(env: CleanEnv): string[] {
     problems.push('BACKUP_ENCRYPTION_KEY: must be 32 bytes, base64-encoded');
   }
   return problems;
+}
+
+/** Comma-separated values, trimmed, empty entries dropped. */
+function splitList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
+}
+
+/** True when read replicas are configured (SPEC §14). */
+export function hasReadReplicas(db: DatabaseConfig): boolean {
+  return db.read.hosts.length > 0 || db.read.urls.length > 0;
 }
 
 /** True when a Redis server is configured (otherwise the in-process cache is used). */

@@ -106,7 +106,29 @@ export const envSchema = {
     desc: 'Pool size (alias DB_POOL_MAX); default 4',
   }),
   DB_POOL_MAX: positive({ default: undefined, desc: 'Alias of DB_MAX_CONNECTIONS' }),
-  DB_READ_HOST: str({ default: undefined, desc: 'Read replica host (reserved for a later issue)' }),
+  DB_READ_HOST: str({
+    default: undefined,
+    desc: 'Read replica host(s), comma-separated; the query endpoints read there (docs/replicas.md)',
+  }),
+  DB_READ_PORT: port({ default: undefined, desc: "Read replicas' port (default: the primary's)" }),
+  DB_READ_USER: str({ default: undefined, desc: "Read replicas' user (default: the primary's)" }),
+  DB_READ_PASSWORD: str({
+    default: undefined,
+    desc: "Read replicas' password (default: the primary's; sensitive)",
+  }),
+  DB_READ_NAME: str({
+    default: undefined,
+    desc: "Read replicas' database name (default: the primary's)",
+  }),
+  DATABASE_READ_URL: str({
+    default: undefined,
+    desc: 'postgres:// URL(s) of read replicas, comma-separated; alternative to DB_READ_*',
+  }),
+  DB_READ_POOL_MAX: positive({ default: 4, desc: 'Connections per read replica pool' }),
+  DB_READ_MAX_LAG_MS: nonNegative({
+    default: 5000,
+    desc: 'A replica lagging more than this is skipped (reads go to the primary)',
+  }),
   DB_MIGRATIONS_RUN: bool({
     default: true,
     desc: 'Run pending migrations at start-up under an advisory lock',

@@ -8,6 +8,7 @@ import { EmbeddedServer, startEmbeddedPostgres } from './embedded-postgres';
 import { QuerySourceHook } from './query-source.hook';
 import { SlowQueryLogger } from './slow-query.logger';
 import { MetricsService } from '../monitoring/metrics/metrics.service';
+import { ReadReplicasService } from './read-replicas.service';
 
 /** Where the database is: the embedded server is started here when none is configured. */
 @Module({
@@ -47,7 +48,7 @@ class DatabaseTargetModule {}
       }),
     }),
   ],
-  providers: [DatabaseService, QuerySourceHook],
-  exports: [DatabaseService, DatabaseTargetModule],
+  providers: [DatabaseService, QuerySourceHook, ReadReplicasService],
+  exports: [DatabaseService, ReadReplicasService, DatabaseTargetModule],
 })
 export class DatabaseModule {}

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { FieldValidationException } from '../common/field-errors';
+import { ReadReplicasService } from '../database/read-replicas.service';
 import { IngestEvents } from './ingest-events';
 import { ObservationRow, validateIngestBody } from './ingest-validator';
 import { IngestRepository } from './ingest.repository';
@@ -19,6 +20,7 @@ export class IngestService {
     private readonly retention: RetentionWindow,
     private readonly events: IngestEvents,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly replicas: ReadReplicasService,
   ) {}
 
   /** Validates the whole body (all-or-nothing), then stores it in one transaction. */
@@ -42,6 +44,10 @@ export class IngestService {
     const groups = await this.repository.insertBatch(unique);
     const accepted = groups.reduce((sum, g) => sum + g.accepted, 0);
     const result = { accepted, duplicates: rows.length - accepted };
+    // Before the cache versions move and the 2xx: no replica answers a read until it has
+    // replayed this write (SPEC §14; a no-op without replicas). Also for all-duplicate
+    // batches: a retry of a batch whose first answer was lost must still be covered.
+    await this.replicas.recordWrite();
     // Emitted for all-duplicate batches too, so duplicate counters see every batch.
     await this.events.emitCommitted({ ...result, groups });
     return result;

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { Queryable } from '../database/partitions';
+import { ReadReplicasService } from '../database/read-replicas.service';
 import { Interval, TimeRange } from '../common/time-window';
 import { Scope, SqlParams, observationSource } from './rollup-source';
 
@@ -51,20 +52,35 @@ const SUMS =
 /** SQL of the trend endpoints; answers are sums over rollups (or raw rows for short ranges). */
 @Injectable()
 export class TrendsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly reads: ReadReplicasService,
+  ) {}
 
-  /** Trends ranked by mentions (ties: trend key in byte order). */
   /**
    * Runs several reads in one REPEATABLE READ, read-only transaction, so they see one snapshot
-   * (e.g. top's current and previous windows cannot straddle a concurrent ingest).
+   * (e.g. top's current and previous windows cannot straddle a concurrent ingest). On a read
+   * replica when one may answer (SPEC §14), otherwise on the primary.
    */
-  consistentRead<T>(fn: (db: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
-      await manager.query('SET TRANSACTION READ ONLY');
-      return fn(manager);
-    });
+  consistentRead<T>(fn: (db: Queryable) => Promise<T>): Promise<T> {
+    return this.reads.read({ snapshot: true }, fn, () =>
+      this.dataSource.transaction('REPEATABLE READ', async (manager) => {
+        await manager.query('SET TRANSACTION READ ONLY');
+        return fn(manager);
+      }),
+    );
   }
 
+  /** One read-only statement, on a read replica when one may answer, else on the primary. */
+  private routed(sql: string, params: unknown[]): Promise<unknown> {
+    return this.reads.read(
+      {},
+      (db) => db.query(sql, params),
+      () => this.dataSource.query(sql, params),
+    );
+  }
+
+  /** Trends ranked by mentions (ties: trend key in byte order). */
   async top(
     range: TimeRange,
     scope: Scope,
@@ -95,15 +111,15 @@ export class TrendsRepository {
     return new Map(rows.map((r) => [r.trend_key, toTotals(r)]));
   }
 
-  async displayNames(
-    keys: string[],
-    db: Queryable = this.dataSource,
-  ): Promise<Map<string, string>> {
+  /** Display names of `keys`; on `db` when given (a snapshot), else routed like a query read. */
+  async displayNames(keys: string[], db?: Queryable): Promise<Map<string, string>> {
     if (keys.length === 0) return new Map();
-    const rows = (await db.query(
-      'SELECT trend_key, display_name FROM trend_catalog WHERE trend_key = ANY($1::text[])',
-      [keys],
-    )) as { trend_key: string; display_name: string }[];
+    const sql =
+      'SELECT trend_key, display_name FROM trend_catalog WHERE trend_key = ANY($1::text[])';
+    const rows = (await (db ? db.query(sql, [keys]) : this.routed(sql, [keys]))) as {
+      trend_key: string;
+      display_name: string;
+    }[];
     return new Map(rows.map((r) => [r.trend_key, r.display_name]));
   }
 
@@ -135,7 +151,7 @@ export class TrendsRepository {
            FROM trend_rollups_${interval === 'day' ? 'daily' : 'hourly'}
            WHERE trend_key = ${key} AND bucket >= ${from} AND bucket < ${to}${filters}
            GROUP BY 1 ORDER BY 1`;
-    const rows = (await this.dataSource.query(sql, params.values)) as (TotalsRecord & {
+    const rows = (await this.routed(sql, params.values)) as (TotalsRecord & {
       bucket: Date;
     })[];
     return rows.map((r) => ({ bucket: r.bucket, ...toTotals({ ...r, trend_key: trendKey }) }));
@@ -144,7 +160,7 @@ export class TrendsRepository {
   /** Catalogue keys starting with `prefix`, by mentions in `window` (ties: key byte order). */
   async search(prefix: string, window: TimeRange, limit: number): Promise<SearchRow[]> {
     const pattern = prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
-    const rows = (await this.dataSource.query(
+    const rows = (await this.routed(
       `WITH matches AS (
          SELECT trend_key, display_name, last_seen_at FROM trend_catalog
          WHERE trend_key LIKE $1 ESCAPE '\\'),

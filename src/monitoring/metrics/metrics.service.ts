@@ -175,6 +175,27 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly dbReplicaLag = new Gauge({
+    name: 'db_replica_lag_seconds',
+    help: 'Replay lag of each read replica at its last health check (absent while it is down)',
+    labelNames: ['replica'],
+    registers: [this.registry],
+  });
+
+  readonly dbReplicaUp = new Gauge({
+    name: 'db_replica_up',
+    help: 'Whether each read replica answered its last health check (1) or not (0)',
+    labelNames: ['replica'],
+    registers: [this.registry],
+  });
+
+  readonly dbReads = new Counter({
+    name: 'db_reads_total',
+    help: 'Query-endpoint reads by target (primary, replica) and reason the target was chosen',
+    labelNames: ['target', 'reason'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // These three prom-client gauges end in _total, which `promtool check metrics` rejects for

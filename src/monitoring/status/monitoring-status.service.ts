@@ -14,6 +14,7 @@ import { MetricsCollector } from '../metrics/metrics-collector.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { MonitoringRepository } from '../monitoring.repository';
 import { SERVICE_VERSION } from '../../common/version';
+import { ReadReplicasService } from '../../database/read-replicas.service';
 
 /** Admin status queries run under this statement timeout. */
 const STATUS_QUERY_TIMEOUT_MS = 5000;
@@ -39,6 +40,7 @@ export class MonitoringStatusService implements OnModuleDestroy {
     private readonly metrics: MetricsService,
     private readonly collector: MetricsCollector,
     private readonly repository: MonitoringRepository,
+    private readonly replicas: ReadReplicasService,
   ) {
     this.loopDelay.enable();
   }
@@ -118,6 +120,8 @@ export class MonitoringStatusService implements OnModuleDestroy {
         ssl: target.ssl,
       },
       pool: this.collector.poolFigures(),
+      // Read replicas (SPEC §14): host, port, database, user, health, lag, pool figures.
+      readPools: this.replicas.status(),
       serverVersion: server.serverVersion,
       sizeBytes: server.sizeBytes,
       partitions: this.collector.partitionStats,

@@ -27,7 +27,8 @@ export class MonitoringController {
 
   @Get('admin/database')
   @ApiOperation({
-    summary: 'Pool figures, server version, database size, partitions (never credentials)',
+    summary:
+      'Pool figures (also of each read replica), server version, database size, partitions (never credentials)',
   })
   database() {
     return this.status.databaseInfo();
