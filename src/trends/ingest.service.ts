@@ -29,6 +29,7 @@ export class IngestService {
         maxBatch: this.config.ingest.maxBatch,
         maxFutureSkewMs: this.config.ingest.maxFutureSkewMs,
         oldestAllowed: await this.retention.oldestAllowed(now),
+        platforms: this.config.ingest.platforms,
       },
       now,
     );

@@ -15,6 +15,8 @@ import {
 import { WINDOW_NAMES } from '../../common/time-window';
 import { REGIONS } from '../regions';
 
+const lower = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.trim().toLowerCase() : value;
 const upper = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.trim().toUpperCase() : value;
 
@@ -25,7 +27,8 @@ export class ScopeQueryDto {
     example: 'twitter',
   })
   @IsOptional()
-  @Matches(/^[a-z0-9_-]{1,32}$/, { message: 'platform must match ^[a-z0-9_-]{1,32}$' })
+  @Transform(lower)
+  @Matches(/^[a-z0-9_-]{1,32}$/, { message: 'platform must match ^[a-z0-9_-]{1,32}$ (any case)' })
   platform?: string;
 
   @ApiPropertyOptional({
