@@ -36,7 +36,6 @@ export class BackupController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Start a backup; answers with its id before the dump finishes' })
   @ApiAcceptedResponse({ type: BackupStartedDto })
-  @ApiErrorResponses(400)
   create(@CurrentUser() user: AuthUser) {
     return this.backups.start(user.sub, 'api');
   }
@@ -67,7 +66,7 @@ export class BackupController {
       'Checksum, decrypt, pg_restore --list, restore into a scratch database, compare row counts',
   })
   @ApiOkResponse({ type: VerificationResultDto })
-  @ApiErrorResponses(400, [404, 'No backup with this id'])
+  @ApiErrorResponses([404, 'No backup with this id'])
   verify(@Param('id') id: string, @CurrentUser() user: AuthUser) {
     return this.backups.verify(id, user.sub, 'api');
   }

@@ -122,8 +122,11 @@ export const ApiAuthErrors = () => ApiErrorResponses(401, 403, 429, 503);
  * /monitoring/health, is one operation per path).
  */
 export function finishOpenApiDocument(document: OpenAPIObject): OpenAPIObject {
-  // package.json: "license": "UNLICENSED" (proprietary, no public licence text to link).
-  document.info.license = { name: 'UNLICENSED' };
+  // package.json says "UNLICENSED": proprietary; the link explains that npm convention.
+  document.info.license = {
+    name: 'UNLICENSED (proprietary)',
+    url: 'https://docs.npmjs.com/cli/configuring-npm/package-json#license',
+  };
   document.servers = [{ url: '/', description: 'This service (same origin as the document)' }];
   const seen = new Map<string, number>();
   for (const [path, item] of Object.entries(document.paths)) {

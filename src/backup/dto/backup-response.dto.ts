@@ -36,7 +36,8 @@ export class VerificationResultDto {
   @ApiProperty({
     type: String,
     nullable: true,
-    enum: ['file', 'checksum', 'decrypt', 'list', 'restore', 'row_counts'],
+    // OpenAPI 3.0: a nullable enum lists null among its values.
+    enum: ['file', 'checksum', 'decrypt', 'list', 'restore', 'row_counts', null],
   })
   failedStep: string | null;
   @ApiProperty({ type: String, nullable: true }) error: string | null;
