@@ -62,6 +62,8 @@ export function toCsv(columns: readonly string[], rows: readonly object[]): stri
     header: true,
     columns: [...columns],
     record_delimiter: 'windows',
+    // csv-stringify quotes the record delimiter (CRLF) only; a bare CR or LF needs quotes too.
+    quoted_match: /[\r\n]/,
     cast: {
       boolean: (value) => String(value),
       // Same digits as the JSON answer.

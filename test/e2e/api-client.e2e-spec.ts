@@ -171,7 +171,7 @@ describe('API for client developers: CSV, cursors, display names, numbers as sen
       expect(againJson.body).toEqual(firstJson.body);
     });
 
-    it('quotes per RFC 4180 (comma, quote, line break) and answers errors as JSON', async () => {
+    it('quotes per RFC 4180 (comma, quote) and answers errors as JSON', async () => {
       const csv = await request(t.http)
         .get('/api/v1/trends/search?q=quote&format=csv')
         .set(analyst);
@@ -309,6 +309,20 @@ describe('API for client developers: CSV, cursors, display names, numbers as sen
         `SELECT mentions FROM trend_display_names WHERE trend_key = 'final match' AND mentions = '7'`,
       );
       expect(again).toHaveLength(1);
+    });
+  });
+
+  describe('display names and retention', () => {
+    it('spellings go with their catalogue entry when retention trims it', async () => {
+      const count = async () =>
+        (
+          await db.query(
+            `SELECT count(*)::int AS n FROM trend_display_names WHERE trend_key = 'final match'`,
+          )
+        )[0];
+      expect(await count()).toEqual({ n: 4 });
+      await db.query(`DELETE FROM trend_catalog WHERE trend_key = 'final match'`);
+      expect(await count()).toEqual({ n: 0 });
     });
   });
 
