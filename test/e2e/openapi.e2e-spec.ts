@@ -163,13 +163,19 @@ describe('OpenAPI document', () => {
     const restoreTarget = `${db.name}_oa`;
     extraDatabases.push(restoreTarget);
 
+    // Sample inputs per operation. An operation not listed here uses its documented examples
+    // (parameter `example`, request body `example`): controllers added later can be walked by
+    // documenting examples, or by adding a line here.
     const pathValues: Record<string, string> = {
       trendKey: 'world cup',
-      id: '',
       table: 'trend_observations',
     };
     const idFor = (path: string) =>
-      path.includes('/backups/') ? backupId : String(maintenance.body.runId);
+      path.includes('/backups/')
+        ? backupId
+        : path.includes('/jobs/')
+          ? String(maintenance.body.runId)
+          : undefined;
     const queries: Record<string, string> = {
       'GET /api/v1/trends/search': 'q=wor',
       'POST /api/v1/admin/maintenance/run': 'task=analyze',
@@ -197,13 +203,19 @@ describe('OpenAPI document', () => {
     const walked: string[] = [];
     for (const o of operations()) {
       const key = label(o);
+      const params = (o.op.parameters ?? []) as { name: string; in: string; example?: unknown }[];
+      const example = (name: string) =>
+        String(params.find((p) => p.in === 'path' && p.name === name)?.example ?? '');
       const url = (missing = false) =>
         o.path.replace(/\{(\w+)\}/g, (_m, name: string) =>
           encodeURIComponent(
-            missing ? 'no-such-thing-0' : name === 'id' ? idFor(o.path) : pathValues[name],
+            missing
+              ? 'no-such-thing-0'
+              : ((name === 'id' ? idFor(o.path) : undefined) ?? pathValues[name] ?? example(name)),
           ),
         );
       const query = queries[key] ? `?${queries[key]}` : '';
+      bodies[key] ??= o.op.requestBody?.content?.['application/json']?.example;
       const secured = (o.op.security ?? doc.security ?? []).length > 0;
       try {
         // 401 without a token; public routes answer without one.
