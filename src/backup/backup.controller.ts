@@ -4,6 +4,7 @@ import {
   ApiBearerAuth,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../auth/roles';
@@ -20,6 +21,8 @@ import {
   VerificationResultDto,
 } from './dto/backup-response.dto';
 import { ListBackupsQueryDto, RestoreBackupDto } from './dto/backup.dto';
+
+const BACKUP_ID = { name: 'id', description: 'Backup id', example: '20261130T020000Z-1a2b3c' };
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -53,6 +56,7 @@ export class BackupController {
   @ApiOperation({
     summary: 'One backup: status, file, size, sha256, timings, verification, manifest',
   })
+  @ApiParam(BACKUP_ID)
   @ApiOkResponse({ type: BackupDto })
   @ApiErrorResponses([404, 'No backup with this id'])
   get(@Param('id') id: string) {
@@ -65,6 +69,7 @@ export class BackupController {
     summary:
       'Checksum, decrypt, pg_restore --list, restore into a scratch database, compare row counts',
   })
+  @ApiParam(BACKUP_ID)
   @ApiOkResponse({ type: VerificationResultDto })
   @ApiErrorResponses([404, 'No backup with this id'])
   verify(@Param('id') id: string, @CurrentUser() user: AuthUser) {
@@ -76,6 +81,7 @@ export class BackupController {
   @ApiOperation({
     summary: 'Restore into a new database (default) or, with force, over the live one',
   })
+  @ApiParam(BACKUP_ID)
   @ApiOkResponse({ type: RestoreResultDto })
   @ApiErrorResponses(400, [404, 'No backup with this id'])
   restore(@Param('id') id: string, @Body() body: RestoreBackupDto, @CurrentUser() user: AuthUser) {

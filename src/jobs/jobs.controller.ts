@@ -1,5 +1,5 @@
 import { Controller, Get, NotFoundException, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/roles';
 import { decodeCursor } from '../common/cursor';
 import { ApiAuthErrors, ApiErrorResponses } from '../common/openapi';
@@ -29,6 +29,7 @@ export class JobsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One job run' })
+  @ApiParam({ name: 'id', description: 'Job run id', example: '42' })
   @ApiOkResponse({ type: JobRunDto })
   @ApiErrorResponses([404, 'No job run with this id'])
   async get(@Param('id') id: string) {

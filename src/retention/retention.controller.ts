@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiAuthErrors, ApiErrorResponses } from '../common/openapi';
 import {
   PartitionsDto,
@@ -33,6 +33,11 @@ export class RetentionController {
 
   @Put('policies/:table')
   @ApiOperation({ summary: 'Change a retention policy (audited)' })
+  @ApiParam({
+    name: 'table',
+    description: 'Table the policy applies to',
+    example: 'trend_observations',
+  })
   @ApiOkResponse({ type: RetentionPolicyDto })
   @ApiErrorResponses(400, [404, 'No policy for this table'])
   updatePolicy(
