@@ -118,12 +118,13 @@ export class TrendsRepository {
     return new Map(rows.map((r) => [r.trend_key, r.display_name]));
   }
 
-  /** Whether the catalogue holds this trend key (it was ingested and is within retention). */
-  async isKnown(trendKey: string): Promise<boolean> {
-    const rows = (await this.dataSource.query('SELECT 1 FROM trend_catalog WHERE trend_key = $1', [
-      trendKey,
-    ])) as unknown[];
-    return rows.length > 0;
+  /** The display name of a catalogued trend; null when the key is unknown (or past retention). */
+  async displayNameOf(trendKey: string): Promise<string | null> {
+    const rows = (await this.dataSource.query(
+      `SELECT ${DISPLAY_NAME_SQL} AS display_name FROM trend_catalog c WHERE c.trend_key = $1`,
+      [trendKey],
+    )) as { display_name: string }[];
+    return rows[0]?.display_name ?? null;
   }
 
   /** Non-empty buckets of one trend; minute buckets come from raw rows. */

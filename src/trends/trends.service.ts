@@ -90,15 +90,15 @@ export class TrendsService {
     const step = INTERVAL_MS[interval];
     const { from, to } = resolveSeriesRange(query, now);
     const range = { from, to };
-    const [known, rows] = await Promise.all([
-      this.repository.isKnown(trendKey),
+    const [displayName, rows] = await Promise.all([
+      this.repository.displayNameOf(trendKey),
       this.repository.series(trendKey, range, interval, {
         platform: query.platform,
         region: query.region,
       }),
     ]);
     // Zeros only for a trend the service knows; an unknown key is most likely a typo.
-    if (!known) {
+    if (displayName === null) {
       throw new NotFoundException(
         `trend "${trendKey}" not found: it was never ingested (or all its data is past retention)`,
       );
@@ -114,7 +114,7 @@ export class TrendsService {
         samples: row?.samples ?? 0,
       };
     });
-    return { trendKey, interval, ...isoRange(range), points: filled };
+    return { trendKey, displayName, interval, ...isoRange(range), points: filled };
   }
 
   async search(query: SearchQueryDto, now = new Date()) {

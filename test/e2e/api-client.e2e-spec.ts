@@ -228,6 +228,12 @@ describe('API for client developers: CSV, cursors, display names, numbers as sen
       const movers = await request(t.http)
         .get(`/api/v1/analytics/movers?window=24h&minMentions=0&limit=1000&at=${at}`)
         .set(analyst);
+      for (const key of keys.slice(0, 5)) {
+        const series = await request(t.http)
+          .get(`/api/v1/trends/${encodeURIComponent(key)}/series`)
+          .set(analyst);
+        expect([key, series.body.displayName]).toEqual([key, displayNameOf(stored, key)]);
+      }
       for (const item of [...movers.body.items, ...movers.body.new])
         expect([item.trendKey, item.displayName]).toEqual([
           item.trendKey,

@@ -50,6 +50,8 @@ export class SeriesPointDto {
 
 export class SeriesResponseDto {
   @ApiProperty({ example: 'world cup' }) trendKey: string;
+  @ApiProperty({ example: 'World Cup', description: 'As in top and search' })
+  displayName: string;
   @ApiProperty({ enum: ['minute', 'hour', 'day'], example: 'hour' }) interval: string;
   @ApiProperty({ format: 'date-time' }) from: string;
   @ApiProperty({ format: 'date-time' }) to: string;
