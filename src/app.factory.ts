@@ -3,11 +3,12 @@ import type { IncomingMessage } from 'node:http';
 import { BadRequestException, Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { LifecycleService } from './common/lifecycle.service';
+import { finishOpenApiDocument } from './common/openapi';
 import { requestIdFrom } from './common/request-id';
 import { SERVICE_VERSION } from './common/version';
 import { createValidationPipe } from './common/validation.pipe';
@@ -77,19 +78,27 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     });
   }
 
+  SwaggerModule.setup('api/docs', app, buildOpenApiDocument(app), {
+    jsonDocumentUrl: 'api/docs-json',
+  });
+  return app;
+}
+
+/** The OpenAPI document of the application (served at /api/docs-json). */
+export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('trend-service')
       .setDescription(
-        'Trend ingestion and analytics API. Bearer JWT with roles admin, analyst, ingest.',
+        'Trend ingestion and analytics API. Bearer JWT with roles admin, analyst, ingest. ' +
+          'Errors share one body: {statusCode, error, message, errors?, requestId}.',
       )
       .setVersion(SERVICE_VERSION)
-      .addBearerAuth()
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
       .build(),
   );
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
-  return app;
+  return finishOpenApiDocument(document);
 }
 
 /**

@@ -1,5 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CsvExport } from '../common/csv';
+import { ApiAuthErrors, ApiErrorResponses, ApiJsonOrCsvOkResponse } from '../common/openapi';
 import { Roles } from '../auth/roles';
 import { Cacheable } from '../cache/cacheable.decorator';
 import { AnalyticsLimits } from './analytics-range';
@@ -10,12 +12,44 @@ import {
   platformsRanges,
 } from './analytics.service';
 import { MoversQueryDto, OverviewQueryDto, PlatformsQueryDto } from './dto/analytics-query.dto';
+import {
+  MoversResponseDto,
+  OverviewResponseDto,
+  PlatformsResponseDto,
+} from './dto/analytics-response.dto';
+
+/** Movers as CSV: `list` says whether a row is from `items` or `new`. */
+export const MOVERS_CSV_COLUMNS = [
+  'list',
+  'rank',
+  'trendKey',
+  'displayName',
+  'mentions',
+  'previousMentions',
+  'change',
+  'growth',
+] as const;
+export const PLATFORMS_CSV_COLUMNS = [
+  'platform',
+  'mentions',
+  'engagement',
+  'observations',
+  'distinctTrends',
+  'share',
+] as const;
+
+const QUERY_ERRORS = [
+  [400, 'Bad parameter, from not before to, range or bucket cap exceeded'],
+  [503, 'Query exceeded ANALYTICS_STATEMENT_TIMEOUT_MS, or database unavailable'],
+] as const;
 
 // The cache only needs the ranges; the caps are enforced by the service (a 400 is never cached).
 const UNCAPPED: AnalyticsLimits = { maxRangeDays: Infinity, maxBuckets: Infinity };
 
 @ApiTags('analytics')
 @ApiBearerAuth()
+@ApiAuthErrors()
+@ApiErrorResponses(...(QUERY_ERRORS as unknown as [400 | 503, string][]))
 @Controller('api/v1/analytics')
 export class AnalyticsController {
   constructor(private readonly analytics: AnalyticsService) {}
@@ -29,14 +63,7 @@ export class AnalyticsController {
     summary:
       'Totals and per-platform breakdown over [from, to); compare=previous_period adds the period before',
   })
-  @ApiResponse({
-    status: 400,
-    description: 'Bad parameter, from not before to, range or bucket cap exceeded',
-  })
-  @ApiResponse({
-    status: 503,
-    description: 'Query exceeded ANALYTICS_STATEMENT_TIMEOUT_MS, or database unavailable',
-  })
+  @ApiOkResponse({ type: OverviewResponseDto })
   overview(@Query() query: OverviewQueryDto) {
     return this.analytics.overview(query);
   }
@@ -47,11 +74,14 @@ export class AnalyticsController {
   @ApiOperation({
     summary: 'Trends with the largest growth against the previous window; new trends listed apart',
   })
-  @ApiResponse({ status: 400, description: 'Bad parameter' })
-  @ApiResponse({
-    status: 503,
-    description: 'Query exceeded ANALYTICS_STATEMENT_TIMEOUT_MS, or database unavailable',
+  @CsvExport({
+    columns: MOVERS_CSV_COLUMNS,
+    rows: (b: MoversResponseDto) => [
+      ...b.items.map((item) => ({ list: 'items', ...item })),
+      ...b.new.map((item) => ({ list: 'new', ...item })),
+    ],
   })
+  @ApiJsonOrCsvOkResponse(MoversResponseDto, MOVERS_CSV_COLUMNS)
   movers(@Query() query: MoversQueryDto) {
     return this.analytics.movers(query);
   }
@@ -65,14 +95,8 @@ export class AnalyticsController {
     summary:
       'Mentions, engagement, observations, distinct trends and share of mentions per platform',
   })
-  @ApiResponse({
-    status: 400,
-    description: 'Bad parameter, from not before to, range or bucket cap exceeded',
-  })
-  @ApiResponse({
-    status: 503,
-    description: 'Query exceeded ANALYTICS_STATEMENT_TIMEOUT_MS, or database unavailable',
-  })
+  @CsvExport({ columns: PLATFORMS_CSV_COLUMNS, rows: (b: PlatformsResponseDto) => b.items })
+  @ApiJsonOrCsvOkResponse(PlatformsResponseDto, PLATFORMS_CSV_COLUMNS)
   platforms(@Query() query: PlatformsQueryDto) {
     return this.analytics.platforms(query);
   }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { TimeRange } from '../common/time-window';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/config';
-import { weightedSentiment } from '../trends/rollup-source';
+import { roundFloat, weightedSentiment } from '../trends/rollup-source';
 import { TrendsRepository } from '../trends/trends.repository';
 import { growth, isoRange } from '../trends/trends.service';
 import {
@@ -53,7 +53,9 @@ const difference = (now: FiguresView, before: FiguresView): FiguresView => ({
   engagement: now.engagement - before.engagement,
   distinctTrends: now.distinctTrends - before.distinctTrends,
   sentiment:
-    now.sentiment !== null && before.sentiment !== null ? now.sentiment - before.sentiment : null,
+    now.sentiment !== null && before.sentiment !== null
+      ? roundFloat(now.sentiment - before.sentiment)
+      : null,
 });
 
 /** Time ranges whose rows decide an overview answer (also the cache's dependency ranges). */

@@ -1,34 +1,64 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../auth/roles';
+import { decodeCursor, toPage } from '../common/cursor';
 import { badParameter } from '../common/field-errors';
+import { ApiAuthErrors, ApiErrorResponses } from '../common/openapi';
+import { BackupRepository, toBackupView } from './backup.repository';
 import { BackupService } from './backup.service';
+import {
+  BackupDto,
+  BackupPageDto,
+  BackupStartedDto,
+  RestoreResultDto,
+  VerificationResultDto,
+} from './dto/backup-response.dto';
 import { ListBackupsQueryDto, RestoreBackupDto } from './dto/backup.dto';
+
+const BACKUP_ID = { name: 'id', description: 'Backup id', example: '20261130T020000Z-1a2b3c' };
 
 @ApiTags('admin')
 @ApiBearerAuth()
+@ApiAuthErrors()
 @Roles('admin')
 @Controller('api/v1/admin/backups')
 export class BackupController {
-  constructor(private readonly backups: BackupService) {}
+  constructor(
+    private readonly backups: BackupService,
+    private readonly ledger: BackupRepository,
+  ) {}
 
   @Post()
   @HttpCode(202)
   @ApiOperation({ summary: 'Start a backup; answers with its id before the dump finishes' })
+  @ApiAcceptedResponse({ type: BackupStartedDto })
   create(@CurrentUser() user: AuthUser) {
     return this.backups.start(user.sub, 'api');
   }
 
   @Get()
-  @ApiOperation({ summary: 'Backups, newest first' })
+  @ApiOperation({ summary: 'Backups, newest first, paged with cursors' })
+  @ApiOkResponse({ type: BackupPageDto })
+  @ApiErrorResponses(400)
   async list(@Query() query: ListBackupsQueryDto) {
-    return { items: await this.backups.list(query.limit) };
+    const rows = await this.ledger.list(query.limit + 1, decodeCursor(query.cursor));
+    return toPage(rows, query.limit, (r) => ({ at: r.at_cursor, id: r.id }), toBackupView);
   }
 
   @Get(':id')
   @ApiOperation({
     summary: 'One backup: status, file, size, sha256, timings, verification, manifest',
   })
+  @ApiParam(BACKUP_ID)
+  @ApiOkResponse({ type: BackupDto })
+  @ApiErrorResponses([404, 'No backup with this id'])
   get(@Param('id') id: string) {
     return this.backups.get(id);
   }
@@ -39,6 +69,9 @@ export class BackupController {
     summary:
       'Checksum, decrypt, pg_restore --list, restore into a scratch database, compare row counts',
   })
+  @ApiParam(BACKUP_ID)
+  @ApiOkResponse({ type: VerificationResultDto })
+  @ApiErrorResponses([404, 'No backup with this id'])
   verify(@Param('id') id: string, @CurrentUser() user: AuthUser) {
     return this.backups.verify(id, user.sub, 'api');
   }
@@ -48,6 +81,9 @@ export class BackupController {
   @ApiOperation({
     summary: 'Restore into a new database (default) or, with force, over the live one',
   })
+  @ApiParam(BACKUP_ID)
+  @ApiOkResponse({ type: RestoreResultDto })
+  @ApiErrorResponses(400, [404, 'No backup with this id'])
   restore(@Param('id') id: string, @Body() body: RestoreBackupDto, @CurrentUser() user: AuthUser) {
     if (body.confirm !== id)
       throw badParameter('confirm', 'confirm must equal the backup id being restored');

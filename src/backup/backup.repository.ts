@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { CursorPosition, cursorTimeSql, keysetAfter } from '../common/cursor';
 import { quoteIdent } from '../database/identifiers';
 import { serverMajor } from './pg-tools';
 
@@ -94,11 +95,19 @@ export class BackupRepository {
     return rows[0];
   }
 
-  async list(limit: number): Promise<BackupRow[]> {
+  /** Newest first on (started_at, id); `after` is the keyset position of a cursor. */
+  async list(
+    limit: number,
+    after?: CursorPosition,
+  ): Promise<(BackupRow & { at_cursor: string })[]> {
+    const params: unknown[] = [];
+    const add = (v: unknown) => `$${params.push(v)}`;
+    const where = keysetAfter(after, 'started_at', 'id', 'text', add);
     return (await this.dataSource.query(
-      `SELECT ${COLUMNS} FROM backups ORDER BY started_at DESC, id DESC LIMIT $1`,
-      [limit],
-    )) as BackupRow[];
+      `SELECT ${COLUMNS}, ${cursorTimeSql('started_at')} AS at_cursor FROM backups
+       WHERE ${where} ORDER BY started_at DESC, id DESC LIMIT ${add(limit)}`,
+      params,
+    )) as (BackupRow & { at_cursor: string })[];
   }
 
   async succeed(

@@ -1,11 +1,14 @@
 import { Controller, Delete, Get, ServiceUnavailableException } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAuthErrors } from '../common/openapi';
+import { CacheClearedDto, CacheStatsDto } from './dto/cache-stats.dto';
 import { AuditService } from '../audit/audit.service';
 import { AuthUser, CurrentUser, Roles } from '../auth/roles';
 import { CacheService } from './cache.service';
 
 @ApiTags('admin')
 @ApiBearerAuth()
+@ApiAuthErrors()
 @Roles('admin')
 @Controller()
 export class CacheAdminController {
@@ -18,12 +21,14 @@ export class CacheAdminController {
   @ApiOperation({
     summary: 'Cache state: connected, hits, misses, hit rate, keys under the prefix, memory used',
   })
+  @ApiOkResponse({ type: CacheStatsDto })
   stats() {
     return this.cache.stats();
   }
 
   @Delete('api/v1/admin/cache')
   @ApiOperation({ summary: 'Delete every key under REDIS_KEY_PREFIX (SCAN + UNLINK); audited' })
+  @ApiOkResponse({ type: CacheClearedDto })
   async clear(@CurrentUser() user: AuthUser) {
     const deleted = await this.audit.around(
       user.sub,

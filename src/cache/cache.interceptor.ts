@@ -13,6 +13,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable, from, lastValueFrom } from 'rxjs';
+import { CSV_CONTENT_TYPE, Representation, representationOf } from '../common/csv';
 import { TimeRange, daysCovered } from '../common/time-window';
 import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
@@ -69,14 +70,23 @@ export class CacheInterceptor implements NestInterceptor {
       this.config.redis.ttlSeconds,
     );
     const reply = http.getResponse<FastifyReply>();
+    const csv = prepared.representation === 'csv';
     return from(
       this.cache
         .serve(prepared, directives, () => lastValueFrom(next.handle()))
         .then((answer) => {
           void reply.header('X-Cache', answer.status);
           if (answer.age !== undefined) void reply.header('Age', String(answer.age));
-          if (typeof answer.body === 'string')
-            void reply.header('Content-Type', 'application/json; charset=utf-8');
+          if (typeof answer.body !== 'string') return answer.body;
+          if (csv) {
+            // The stored text is JSON; a CSV answer is stored as one JSON string.
+            const value: unknown = JSON.parse(answer.body);
+            if (typeof value === 'string') {
+              void reply.header('Content-Type', CSV_CONTENT_TYPE);
+              return value;
+            }
+          }
+          void reply.header('Content-Type', 'application/json; charset=utf-8');
           return answer.body;
         }),
     );
@@ -87,7 +97,7 @@ export class CacheInterceptor implements NestInterceptor {
     context: ExecutionContext,
     request: FastifyRequest,
     route: string,
-  ): CacheRequest | null {
+  ): (CacheRequest & { representation: Representation }) | null {
     const options =
       this.reflector.get<CacheableOptions | undefined>(CACHEABLE_KEY, context.getHandler()) ?? {};
     const params = { ...((request.params as Record<string, string> | undefined) ?? {}) };
@@ -99,7 +109,14 @@ export class CacheInterceptor implements NestInterceptor {
       const errors = validateSync(query, { whitelist: true, forbidNonWhitelisted: true });
       if (errors.length) return null;
     }
-    const identity = stableJson({ params, query });
+    // The representation is one more key component (absent for JSON: those keys are unchanged);
+    // `format` only selects it, so ?format=csv and Accept: text/csv share one entry.
+    const representation = representationOf(request);
+    const identity = stableJson({
+      params,
+      query: { ...query, format: undefined },
+      representation: representation === 'csv' ? 'csv' : undefined,
+    });
     const resolve = options.ranges as RangeResolver<object> | undefined;
     try {
       if (!resolve) {
@@ -109,6 +126,7 @@ export class CacheInterceptor implements NestInterceptor {
         return {
           route,
           identity,
+          representation,
           rangeSignature: signature,
           currentRangeSignature: second,
           scope: { kind: 'all' },
@@ -121,6 +139,7 @@ export class CacheInterceptor implements NestInterceptor {
       return {
         route,
         identity,
+        representation,
         rangeSignature: signature,
         currentRangeSignature: () => {
           try {

@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       maxBatch: 5000,
       maxBodyBytes: 10 * 1024 * 1024,
       maxFutureSkewMs: 300_000,
+      platforms: [],
     });
     expect(config.redis.ttlSeconds).toBe(3600);
     expect(config.redis.keyPrefix).toBe('trends:');

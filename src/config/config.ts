@@ -63,7 +63,13 @@ export interface AppConfig {
   shutdownDelayMs: number;
   db: DatabaseConfig;
   redis: RedisConfig;
-  ingest: { maxBatch: number; maxBodyBytes: number; maxFutureSkewMs: number };
+  ingest: {
+    maxBatch: number;
+    maxBodyBytes: number;
+    maxFutureSkewMs: number;
+    /** PLATFORMS allow-list, lower-case; empty = any valid slug. */
+    platforms: string[];
+  };
   jwt: { secret?: string; publicKey?: string; issuer?: string; audience?: string };
   throttle: { ttlSeconds: number; limit: number; ingestLimit: number };
   corsOrigins: string[];
@@ -169,6 +175,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       maxBatch: env.INGEST_MAX_BATCH,
       maxBodyBytes: env.INGEST_MAX_BODY,
       maxFutureSkewMs: env.INGEST_MAX_FUTURE_SKEW,
+      platforms: [
+        ...new Set(
+          env.PLATFORMS.split(',')
+            .map((slug) => slug.trim().toLowerCase())
+            .filter(Boolean),
+        ),
+      ],
     },
     jwt: {
       secret: env.JWT_SECRET,

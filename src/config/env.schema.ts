@@ -51,6 +51,16 @@ export const cron = makeValidator<string>((input) => {
   return input.trim();
 });
 
+/** Comma-separated platform slugs; each must be a valid slug (^[a-z0-9_-]{1,32}$ in any case). */
+export const platformList = makeValidator<string>((input) => {
+  const bad = input
+    .split(',')
+    .map((slug) => slug.trim())
+    .filter((slug) => slug && !/^[a-z0-9_-]{1,32}$/i.test(slug));
+  if (bad.length) throw new Error(`not platform slugs: ${bad.join(', ')}`);
+  return input;
+});
+
 const positive = int(1);
 const nonNegative = int(0);
 
@@ -174,6 +184,11 @@ export const envSchema = {
   }),
 
   INGEST_MAX_BATCH: positive({ default: 5000, desc: 'Maximum observations per ingest request' }),
+  PLATFORMS: platformList({
+    default: '',
+    desc: 'Comma-separated allowed platform slugs (any case); empty = any valid slug',
+    example: 'twitter,tiktok,instagram',
+  }),
   INGEST_MAX_BODY: bytes({
     default: 10 * 1024 * 1024,
     desc: 'Maximum request body (bytes or 10MiB)',

@@ -54,9 +54,10 @@ async function main(): Promise<void> {
   try {
     let output: unknown;
     if (command === 'list') {
-      output = await app
+      const page = await app
         .get(JobsRepository)
-        .list({ job: values.job, limit: Number(values.limit) || 20 });
+        .list({ job: values.job }, undefined, Number(values.limit) || 20);
+      output = page.items;
     } else {
       // Like the admin endpoints, a manual run is recorded in admin_audit_log.
       const audit = app.get(AuditService);

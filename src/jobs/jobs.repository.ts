@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { CursorPosition, Page, cursorTimeSql, keysetAfter, toPage } from '../common/cursor';
+import { SqlParams } from '../trends/rollup-source';
 import { JobName, JobStatus, JobTrigger } from './job-names';
 
 export interface JobRunView {
@@ -88,14 +90,25 @@ export class JobsRepository {
     );
   }
 
-  async list(filter: { job?: string; status?: string; limit: number }): Promise<JobRunView[]> {
+  /** Runs newest first on (started_at, id): one page of `limit` rows after the cursor. */
+  async list(
+    filter: { job?: string; status?: string },
+    after: CursorPosition | undefined,
+    limit: number,
+  ): Promise<Page<JobRunView>> {
+    const params = new SqlParams();
+    const add = (v: unknown) => params.add(v);
+    const where = [keysetAfter(after, 'started_at', 'id', 'bigint', add)];
+    if (filter.job !== undefined) where.push(`job = ${add(filter.job)}`);
+    if (filter.status !== undefined) where.push(`status = ${add(filter.status)}`);
     const rows = (await this.dataSource.query(
-      `SELECT id, job, trigger, status, started_at, finished_at, details, error FROM job_runs
-       WHERE ($1::text IS NULL OR job = $1) AND ($2::text IS NULL OR status = $2)
-       ORDER BY started_at DESC, id DESC LIMIT $3`,
-      [filter.job ?? null, filter.status ?? null, filter.limit],
-    )) as JobRunRecord[];
-    return rows.map(toView);
+      `SELECT id, job, trigger, status, started_at, finished_at, details, error,
+         ${cursorTimeSql('started_at')} AS at_cursor
+       FROM job_runs WHERE ${where.join(' AND ')}
+       ORDER BY started_at DESC, id DESC LIMIT ${add(limit + 1)}`,
+      params.values,
+    )) as (JobRunRecord & { at_cursor: string })[];
+    return toPage(rows, limit, (r) => ({ at: r.at_cursor, id: r.id }), toView);
   }
 
   async get(id: string): Promise<JobRunView | undefined> {

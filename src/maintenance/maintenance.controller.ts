@@ -1,5 +1,7 @@
 import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAuthErrors, ApiErrorResponses } from '../common/openapi';
+import { IndexesDto, MaintenanceRunDto } from './dto/maintenance-response.dto';
 import { AuditService } from '../audit/audit.service';
 import { AuthUser, CurrentUser, Roles } from '../auth/roles';
 import { RunMaintenanceQueryDto, StatementsQueryDto } from './dto/run-maintenance.dto';
@@ -7,6 +9,7 @@ import { MaintenanceService } from './maintenance.service';
 
 @ApiTags('admin')
 @ApiBearerAuth()
+@ApiAuthErrors()
 @Roles('admin')
 @Controller('api/v1/admin/maintenance')
 export class MaintenanceController {
@@ -17,6 +20,7 @@ export class MaintenanceController {
 
   @Get('indexes')
   @ApiOperation({ summary: 'Indexes with size, scans, bloat estimate, validity and unused flag' })
+  @ApiOkResponse({ type: IndexesDto })
   async indexes() {
     return { items: await this.maintenance.indexes() };
   }
@@ -34,6 +38,8 @@ export class MaintenanceController {
   @Post('run')
   @HttpCode(200)
   @ApiOperation({ summary: 'Run index maintenance now (analyze, reindex or all)' })
+  @ApiOkResponse({ type: MaintenanceRunDto })
+  @ApiErrorResponses(400)
   async run(@CurrentUser() user: AuthUser, @Query() query: RunMaintenanceQueryDto) {
     const outcome = await this.audit.around(
       user.sub,

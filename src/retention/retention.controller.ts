@@ -1,5 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiAuthErrors, ApiErrorResponses } from '../common/openapi';
+import {
+  PartitionsDto,
+  RetentionPoliciesDto,
+  RetentionPolicyDto,
+  RetentionRunDto,
+} from './dto/retention-response.dto';
 import { AuditService } from '../audit/audit.service';
 import { AuthUser, CurrentUser, Roles } from '../auth/roles';
 import { RunRetentionQueryDto } from './dto/run-retention.dto';
@@ -8,6 +15,7 @@ import { RetentionService } from './retention.service';
 
 @ApiTags('admin')
 @ApiBearerAuth()
+@ApiAuthErrors()
 @Roles('admin')
 @Controller('api/v1/admin/retention')
 export class RetentionController {
@@ -18,12 +26,20 @@ export class RetentionController {
 
   @Get('policies')
   @ApiOperation({ summary: 'Retention policy per table' })
+  @ApiOkResponse({ type: RetentionPoliciesDto })
   async policies() {
     return { items: await this.retention.policies() };
   }
 
   @Put('policies/:table')
   @ApiOperation({ summary: 'Change a retention policy (audited)' })
+  @ApiParam({
+    name: 'table',
+    description: 'Table the policy applies to',
+    example: 'trend_observations',
+  })
+  @ApiOkResponse({ type: RetentionPolicyDto })
+  @ApiErrorResponses(400, [404, 'No policy for this table'])
   updatePolicy(
     @CurrentUser() user: AuthUser,
     @Param('table') table: string,
@@ -34,6 +50,7 @@ export class RetentionController {
 
   @Get('partitions')
   @ApiOperation({ summary: 'Partitions of the partitioned tables with ranges and sizes' })
+  @ApiOkResponse({ type: PartitionsDto })
   async partitions() {
     const items = await this.retention.partitions();
     return {
@@ -54,6 +71,8 @@ export class RetentionController {
   @ApiOperation({
     summary: 'Run the partition/retention job now, or return its plan (dryRun=true)',
   })
+  @ApiOkResponse({ type: RetentionRunDto })
+  @ApiErrorResponses(400)
   run(@CurrentUser() user: AuthUser, @Query() query: RunRetentionQueryDto) {
     return this.audit.around(
       user.sub,

@@ -24,6 +24,8 @@ export interface IngestLimits {
   maxFutureSkewMs: number;
   /** Observations older than this (raw retention) are rejected; null = no bound. */
   oldestAllowed: Date | null;
+  /** PLATFORMS allow-list (lower-case slugs); empty or absent = any valid slug. */
+  platforms?: readonly string[];
 }
 
 const ITEM_FIELDS = new Set([
@@ -82,7 +84,7 @@ export function validateIngestBody(
   const latest = now.getTime() + limits.maxFutureSkewMs;
   const rows: ObservationRow[] = [];
   items.forEach((item: unknown, index: number) => {
-    const row = validateItem(item, index, latest, limits.oldestAllowed, fail);
+    const row = validateItem(item, index, latest, limits.oldestAllowed, fail, limits.platforms);
     if (row) rows.push(row);
   });
   return errors.length ? { errors } : { rows };
@@ -94,6 +96,7 @@ function validateItem(
   latestMs: number,
   oldest: Date | null,
   fail: (field: string, message: string, index?: number) => void,
+  allowedPlatforms: readonly string[] = [],
 ): ObservationRow | undefined {
   if (!isPlainObject(item)) {
     fail('item', 'must be an object', index);
@@ -119,8 +122,12 @@ function validateItem(
     metadata,
   } = item;
 
-  if (typeof platform !== 'string' || !PLATFORM_PATTERN.test(platform)) {
-    bad('platform', 'must match ^[a-z0-9_-]{1,32}$');
+  // Slugs are case-insensitive: Twitter is stored as twitter.
+  const slug = typeof platform === 'string' ? platform.toLowerCase() : undefined;
+  if (slug === undefined || !PLATFORM_PATTERN.test(slug)) {
+    bad('platform', 'must match ^[a-z0-9_-]{1,32}$ (any case)');
+  } else if (allowedPlatforms.length && !allowedPlatforms.includes(slug)) {
+    bad('platform', `must be one of ${allowedPlatforms.join(', ')} (PLATFORMS)`);
   }
 
   let key = '';
@@ -193,7 +200,7 @@ function validateItem(
 
   if (!ok || !time) return undefined;
   return {
-    platform: platform as string,
+    platform: slug as string,
     region: regionCode,
     trendKey: key,
     displayName: name,

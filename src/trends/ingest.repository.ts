@@ -47,7 +47,7 @@ hourly AS (
      sentiment_weighted_sum, sentiment_mentions)
   SELECT date_trunc('hour', observed_at, 'UTC'), platform, region, trend_key,
          sum(mentions), sum(engagement), count(*),
-         coalesce(sum(sentiment::float8 * mentions), 0),
+         coalesce(sum(sentiment::text::float8 * mentions), 0),
          coalesce(sum(mentions) FILTER (WHERE sentiment IS NOT NULL), 0)
   FROM ins
   GROUP BY 1, 2, 3, 4
@@ -65,7 +65,7 @@ daily AS (
      sentiment_weighted_sum, sentiment_mentions)
   SELECT date_trunc('day', observed_at, 'UTC'), platform, region, trend_key,
          sum(mentions), sum(engagement), count(*),
-         coalesce(sum(sentiment::float8 * mentions), 0),
+         coalesce(sum(sentiment::text::float8 * mentions), 0),
          coalesce(sum(mentions) FILTER (WHERE sentiment IS NOT NULL), 0)
   FROM ins
   GROUP BY 1, 2, 3, 4
@@ -77,8 +77,20 @@ daily AS (
     sentiment_weighted_sum = r.sentiment_weighted_sum + excluded.sentiment_weighted_sum,
     sentiment_mentions = r.sentiment_mentions + excluded.sentiment_mentions
 ),
+names AS (
+  -- Mentions per spelling: the display name is the spelling with the most (see displayNames()).
+  INSERT INTO trend_display_names AS n (trend_key, display_name, mentions, last_seen_at)
+  SELECT trend_key, display_name, sum(mentions), max(observed_at)
+  FROM ins
+  GROUP BY 1, 2
+  ORDER BY 1, 2
+  ON CONFLICT (trend_key, display_name) DO UPDATE SET
+    mentions = n.mentions + excluded.mentions,
+    last_seen_at = greatest(n.last_seen_at, excluded.last_seen_at)
+),
 catalog AS (
-  -- displayName of a trend = that of its latest observation (ties: the greatest name).
+  -- The catalogue's own name (latest observation; ties: the greatest name) stands in for keys
+  -- with no spelling rows (history older than the spellings table).
   INSERT INTO trend_catalog AS c (trend_key, display_name, first_seen_at, last_seen_at)
   SELECT trend_key,
          (array_agg(display_name ORDER BY observed_at DESC, display_name COLLATE "C" DESC))[1],

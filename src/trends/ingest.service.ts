@@ -31,6 +31,7 @@ export class IngestService {
         maxBatch: this.config.ingest.maxBatch,
         maxFutureSkewMs: this.config.ingest.maxFutureSkewMs,
         oldestAllowed: await this.retention.oldestAllowed(now),
+        platforms: this.config.ingest.platforms,
       },
       now,
     );

@@ -24,9 +24,16 @@ const COLUMNS_FROM_ROLLUP =
   'platform, region, trend_key, mentions, engagement, samples, ' +
   'sentiment_weighted_sum AS sws, sentiment_mentions AS sm';
 
+/**
+ * A stored sentiment (real) as the number that was sent: float4's shortest decimal text
+ * (PostgreSQL's default output, extra_float_digits >= 1) read as float8, so 0.4 sums as 0.4
+ * and not as 0.4000000059604645. Ingest sums rollups with the same expression.
+ */
+export const SENTIMENT_AS_SENT = 'sentiment::text::float8';
+
 const COLUMNS_FROM_RAW =
   'platform, region, trend_key, mentions, engagement, 1 AS samples, ' +
-  'sentiment::float8 * mentions AS sws, CASE WHEN sentiment IS NULL THEN 0 ELSE mentions END AS sm';
+  `${SENTIMENT_AS_SENT} * mentions AS sws, CASE WHEN sentiment IS NULL THEN 0 ELSE mentions END AS sm`;
 
 function filters(scope: Scope, params: SqlParams): string {
   let sql = '';
@@ -70,7 +77,14 @@ export function observationSource(
     .join('\nUNION ALL\n');
 }
 
-/** Mention-weighted sentiment from summed parts; null when no mention carried a sentiment. */
+/**
+ * Mention-weighted sentiment from summed parts; null when no mention carried a sentiment.
+ * Rounded to 15 significant digits, which drops float8 arithmetic noise (0.4·3/3 reads 0.4,
+ * not 0.4000000000000001) and keeps every digit a weighted mean of sent values can claim.
+ */
 export function weightedSentiment(weightedSum: number, sentimentMentions: number): number | null {
-  return sentimentMentions > 0 ? weightedSum / sentimentMentions : null;
+  return sentimentMentions > 0 ? roundFloat(weightedSum / sentimentMentions) : null;
 }
+
+/** A float8 result without arithmetic noise: 15 significant digits. */
+export const roundFloat = (value: number): number => Number(value.toPrecision(15));

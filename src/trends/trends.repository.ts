@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { Queryable } from '../database/partitions';
 import { ReadReplicasService } from '../database/read-replicas.service';
 import { Interval, TimeRange } from '../common/time-window';
-import { Scope, SqlParams, observationSource } from './rollup-source';
+import { SENTIMENT_AS_SENT, Scope, SqlParams, observationSource } from './rollup-source';
 
 /** Summed figures of one trend over a range. */
 export interface TrendTotals {
@@ -48,6 +48,16 @@ const toTotals = (r: TotalsRecord): TrendTotals => ({
 const SUMS =
   'sum(mentions) AS mentions, sum(engagement) AS engagement, sum(samples) AS samples, ' +
   'coalesce(sum(sws), 0)::float8 AS sws, sum(sm) AS sm';
+
+/**
+ * The display name of catalogue row `c`: the spelling with the most mentions, ties by the
+ * spelling seen latest, then the greatest name (byte order); the catalogue's own name when the
+ * key has no spelling rows.
+ */
+export const DISPLAY_NAME_SQL = `coalesce((
+  SELECT n.display_name FROM trend_display_names n WHERE n.trend_key = c.trend_key
+  ORDER BY n.mentions DESC, n.last_seen_at DESC, n.display_name COLLATE "C" DESC LIMIT 1),
+  c.display_name)`;
 
 /** SQL of the trend endpoints; answers are sums over rollups (or raw rows for short ranges). */
 @Injectable()
@@ -114,13 +124,22 @@ export class TrendsRepository {
   /** Display names of `keys`; on `db` when given (a snapshot), else routed like a query read. */
   async displayNames(keys: string[], db?: Queryable): Promise<Map<string, string>> {
     if (keys.length === 0) return new Map();
-    const sql =
-      'SELECT trend_key, display_name FROM trend_catalog WHERE trend_key = ANY($1::text[])';
+    const sql = `SELECT c.trend_key, ${DISPLAY_NAME_SQL} AS display_name
+       FROM trend_catalog c WHERE c.trend_key = ANY($1::text[])`;
     const rows = (await (db ? db.query(sql, [keys]) : this.routed(sql, [keys]))) as {
       trend_key: string;
       display_name: string;
     }[];
     return new Map(rows.map((r) => [r.trend_key, r.display_name]));
+  }
+
+  /** The display name of a catalogued trend; null when the key is unknown (or past retention). */
+  async displayNameOf(trendKey: string): Promise<string | null> {
+    const rows = (await this.dataSource.query(
+      `SELECT ${DISPLAY_NAME_SQL} AS display_name FROM trend_catalog c WHERE c.trend_key = $1`,
+      [trendKey],
+    )) as { display_name: string }[];
+    return rows[0]?.display_name ?? null;
   }
 
   /** Non-empty buckets of one trend; minute buckets come from raw rows. */
@@ -141,7 +160,7 @@ export class TrendsRepository {
       interval === 'minute'
         ? `SELECT date_trunc('minute', observed_at, 'UTC') AS bucket, sum(mentions) AS mentions,
              sum(engagement) AS engagement, count(*) AS samples,
-             coalesce(sum(sentiment::float8 * mentions), 0) AS sws,
+             coalesce(sum(${SENTIMENT_AS_SENT} * mentions), 0) AS sws,
              coalesce(sum(mentions) FILTER (WHERE sentiment IS NOT NULL), 0) AS sm
            FROM trend_observations
            WHERE trend_key = ${key} AND observed_at >= ${from} AND observed_at < ${to}${filters}
@@ -162,17 +181,21 @@ export class TrendsRepository {
     const pattern = prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
     const rows = (await this.routed(
       `WITH matches AS (
-         SELECT trend_key, display_name, last_seen_at FROM trend_catalog
+         SELECT trend_key, last_seen_at FROM trend_catalog
          WHERE trend_key LIKE $1 ESCAPE '\\'),
        windowed AS (
          SELECT h.trend_key, sum(h.mentions) AS mentions
          FROM trend_rollups_hourly h JOIN matches m USING (trend_key)
          WHERE h.bucket >= $2 AND h.bucket < $3
-         GROUP BY h.trend_key)
-       SELECT m.trend_key, m.display_name, m.last_seen_at, coalesce(w.mentions, 0) AS mentions
-       FROM matches m LEFT JOIN windowed w USING (trend_key)
-       ORDER BY coalesce(w.mentions, 0) DESC, m.trend_key COLLATE "C"
-       LIMIT $4`,
+         GROUP BY h.trend_key),
+       ranked AS (
+         SELECT m.trend_key, m.last_seen_at, coalesce(w.mentions, 0) AS mentions
+         FROM matches m LEFT JOIN windowed w USING (trend_key)
+         ORDER BY coalesce(w.mentions, 0) DESC, m.trend_key COLLATE "C"
+         LIMIT $4)
+       SELECT r.trend_key, ${DISPLAY_NAME_SQL} AS display_name, r.last_seen_at, r.mentions
+       FROM ranked r JOIN trend_catalog c USING (trend_key)
+       ORDER BY r.mentions DESC, r.trend_key COLLATE "C"`,
       [pattern, window.from, window.to, limit],
     )) as { trend_key: string; display_name: string; last_seen_at: Date; mentions: string }[];
     return rows.map((r) => ({

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { badParameter } from '../common/field-errors';
 import {
   INTERVAL_MS,
@@ -90,10 +90,19 @@ export class TrendsService {
     const step = INTERVAL_MS[interval];
     const { from, to } = resolveSeriesRange(query, now);
     const range = { from, to };
-    const rows = await this.repository.series(trendKey, range, interval, {
-      platform: query.platform,
-      region: query.region,
-    });
+    const [displayName, rows] = await Promise.all([
+      this.repository.displayNameOf(trendKey),
+      this.repository.series(trendKey, range, interval, {
+        platform: query.platform,
+        region: query.region,
+      }),
+    ]);
+    // Zeros only for a trend the service knows; an unknown key is most likely a typo.
+    if (displayName === null) {
+      throw new NotFoundException(
+        `trend "${trendKey}" not found: it was never ingested (or all its data is past retention)`,
+      );
+    }
     const byBucket = new Map(rows.map((r) => [r.bucket.getTime(), r]));
     const filled: SeriesPoint[] = bucketStarts(range, step).map((bucket) => {
       const row = byBucket.get(bucket.getTime());
@@ -105,7 +114,7 @@ export class TrendsService {
         samples: row?.samples ?? 0,
       };
     });
-    return { trendKey, interval, ...isoRange(range), points: filled };
+    return { trendKey, displayName, interval, ...isoRange(range), points: filled };
   }
 
   async search(query: SearchQueryDto, now = new Date()) {

@@ -5,6 +5,7 @@ import { createPartition, partitionFor, PARTITIONED_TABLES } from '../../src/dat
 import { TestApp, startTestApp } from '../support/app';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import { bearer } from '../support/tokens';
+import { float4AsSent } from '../support/observations';
 import type { MoverItem } from '../../src/analytics/analytics.service';
 
 const MIN = 60_000;
@@ -58,13 +59,13 @@ const KEYS = [
   'élan',
 ];
 
-/** Figures of rows, computed here independently of the service (sentiment stored as real). */
+/** Figures of rows, computed here independently of the service (sentiment stored as real, read as its shortest decimal). */
 function figures(rows: Row[]): Figures {
   let sws = 0;
   let sm = 0;
   for (const r of rows) {
     if (r.sentiment === null) continue;
-    sws += Math.fround(r.sentiment) * r.mentions;
+    sws += float4AsSent(r.sentiment) * r.mentions;
     sm += r.mentions;
   }
   return {
@@ -608,7 +609,7 @@ describe('analytics', () => {
       ['/movers', { direction: 'sideways' }, 'direction'],
       ['/movers', { window: '2h' }, 'window'],
       ['/movers', { limit: '0' }, 'limit'],
-      ['/movers', { limit: '101' }, 'limit'],
+      ['/movers', { limit: '1001' }, 'limit'],
       ['/movers', { minMentions: '-1' }, 'minMentions'],
       ['/movers', { region: 'XX' }, 'region'],
       ['/movers', { at: 'soon' }, 'at'],

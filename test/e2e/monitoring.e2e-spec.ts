@@ -189,7 +189,7 @@ describe('monitoring: metrics, admin endpoints, request ids', () => {
     ).toBeGreaterThanOrEqual(1);
   });
 
-  it('labels routes by template: 200 distinct trend keys add no label values; 404s share one label', async () => {
+  it('labels routes by template: 200 distinct trend keys add no label values; unmatched 404s share one label', async () => {
     const routesOf = (samples: Sample[]) =>
       new Set(
         samples
@@ -203,21 +203,22 @@ describe('monitoring: metrics, admin endpoints, request ids', () => {
         .get(`/api/v1/trends/${encodeURIComponent(key)}/series`)
         .query({ from, to, interval: 'hour' })
         .set(bearer(['analyst']));
-    expect((await series('warmup')).status).toBe(200);
+    // Keys never ingested: 404 (SPEC §5), still labelled by the route template.
+    expect((await series('warmup')).status).toBe(404);
     await request(t.http).get('/no/such/path/warmup');
     const before = parseSamples(await scrape());
     const countBefore =
       value(before, 'api_response_time_seconds_count', {
         method: 'GET',
         route: '/api/v1/trends/:trendKey/series',
-        status_code: '200',
+        status_code: '404',
       }) ?? 0;
 
     for (let i = 0; i < 200; i += 20) {
       const batch = await Promise.all(
         Array.from({ length: 20 }, (_, j) => series(`key-${i + j}-${Math.random()}`)),
       );
-      for (const res of batch) expect(res.status).toBe(200);
+      for (const res of batch) expect(res.status).toBe(404);
     }
     for (let i = 0; i < 5; i++)
       expect((await request(t.http).get(`/no/such/path/${i}`)).status).toBe(404);
@@ -228,7 +229,7 @@ describe('monitoring: metrics, admin endpoints, request ids', () => {
       value(after, 'api_response_time_seconds_count', {
         method: 'GET',
         route: '/api/v1/trends/:trendKey/series',
-        status_code: '200',
+        status_code: '404',
       }),
     ).toBe(countBefore + 200);
     expect(

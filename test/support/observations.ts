@@ -103,14 +103,27 @@ export function storedRows(sent: GeneratedObservation[]): StoredObservation[] {
       at: new Date(o.observedAt).getTime(),
       mentions: o.mentions,
       engagement: o.engagement ?? 0,
-      // stored as PostgreSQL real (float4)
+      // stored as PostgreSQL real (float4), read back as float4's shortest decimal
       sentiment:
-        o.sentiment === undefined || o.sentiment === null ? null : Math.fround(o.sentiment),
+        o.sentiment === undefined || o.sentiment === null ? null : float4AsSent(o.sentiment),
     };
     const id = `${row.platform}|${row.region}|${row.key}|${row.at}`;
     if (!seen.has(id)) seen.set(id, row);
   }
   return [...seen.values()];
+}
+
+/**
+ * The shortest decimal that float4 maps to the same value as `value` (what PostgreSQL prints
+ * for a real): 0.4 stays 0.4; 0.123456789 becomes 0.12345679.
+ */
+export function float4AsSent(value: number): number {
+  const stored = Math.fround(value);
+  for (let digits = 1; digits <= 9; digits++) {
+    const candidate = Number(stored.toPrecision(digits));
+    if (Math.fround(candidate) === stored) return candidate;
+  }
+  return stored;
 }
 
 export const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
@@ -165,11 +178,24 @@ export function groupByKey(rows: StoredObservation[]): Map<string, StoredObserva
   return groups;
 }
 
-/** Display name of a key: that of its latest observation; ties → greatest name (byte order). */
+/**
+ * Display name of a key (SPEC §5): the spelling with the most mentions over all its stored
+ * rows; ties → the spelling seen latest; then the greatest name (byte order).
+ */
 export function displayNameOf(rows: StoredObservation[], key: string): string {
-  const mine = rows.filter((r) => r.key === key);
-  mine.sort((a, b) => b.at - a.at || byteOrder(b.displayName, a.displayName));
-  return mine[0].displayName;
+  const spellings = new Map<string, { mentions: number; latest: number }>();
+  for (const r of rows) {
+    if (r.key !== key) continue;
+    const s = spellings.get(r.displayName) ?? { mentions: 0, latest: -Infinity };
+    s.mentions += r.mentions;
+    s.latest = Math.max(s.latest, r.at);
+    spellings.set(r.displayName, s);
+  }
+  const ranked = [...spellings.entries()].sort(
+    ([nameA, a], [nameB, b]) =>
+      b.mentions - a.mentions || b.latest - a.latest || byteOrder(nameB, nameA),
+  );
+  return ranked[0][0];
 }
 
 /** Relative comparison for float sums whose addition order differs. */

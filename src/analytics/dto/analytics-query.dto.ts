@@ -1,7 +1,7 @@
 import { ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
-import { ScopeQueryDto, WindowQueryDto } from '../../trends/dto/query.dto';
+import { FormatParam, ScopeQueryDto, WindowQueryDto } from '../../trends/dto/query.dto';
 
 const ISO = { strict: true, strictSeparator: true };
 
@@ -32,7 +32,10 @@ export class OverviewQueryDto extends RangeQueryDto {
 }
 
 /** Per-platform breakdown: filters by region only (the answer is per platform). */
-export class PlatformsQueryDto extends PickType(RangeQueryDto, ['from', 'to', 'region'] as const) {}
+export class PlatformsQueryDto extends PickType(RangeQueryDto, ['from', 'to', 'region'] as const) {
+  @FormatParam()
+  format?: 'json' | 'csv';
+}
 
 export class MoversQueryDto extends WindowQueryDto {
   @ApiPropertyOptional({ enum: ['rising', 'falling'], default: 'rising' })

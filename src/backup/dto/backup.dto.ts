@@ -1,15 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
+import { PageQueryDto } from '../../common/cursor';
 import { IsBoolean, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 
-export class ListBackupsQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+export class ListBackupsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100, description: 'Items per page' })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'limit must be an integer from 1 to 500' })
   @Min(1, { message: 'limit must be an integer from 1 to 500' })
   @Max(500, { message: 'limit must be an integer from 1 to 500' })
-  limit: number = 100;
+  override limit: number = 100;
 }
 
 export class RestoreBackupDto {

@@ -1,10 +1,12 @@
 import { AdminAuditLog, Backup, JobRun, RetentionPolicy } from './operations.entity';
 import { TrendCatalog } from './trend-catalog.entity';
+import { TrendDisplayName } from './trend-display-name.entity';
 import { TrendObservation } from './trend-observation.entity';
 import { TrendRollupDaily, TrendRollupHourly } from './trend-rollup.entity';
 
 export * from './operations.entity';
 export * from './trend-catalog.entity';
+export * from './trend-display-name.entity';
 export * from './trend-observation.entity';
 export * from './trend-rollup.entity';
 
@@ -13,6 +15,7 @@ export const ENTITIES = [
   TrendRollupHourly,
   TrendRollupDaily,
   TrendCatalog,
+  TrendDisplayName,
   RetentionPolicy,
   JobRun,
   Backup,

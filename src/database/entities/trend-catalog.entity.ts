@@ -1,6 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-/** One row per trend key: its display name (from the latest observation) and when it was seen. */
+/** One row per trend key: the name of its latest observation (fallback display name) and when it was seen. */
 @Entity('trend_catalog')
 @Index('idx_trend_catalog_prefix', { synchronize: false })
 export class TrendCatalog {

@@ -1,5 +1,12 @@
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiErrorResponses } from '../../common/openapi';
+import { HealthReportDto, LiveDto } from '../dto/monitoring-response.dto';
 import { HealthCheck, HealthCheckService, HealthIndicatorFunction } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../../auth/roles';
@@ -17,6 +24,7 @@ import { ReplicasHealthIndicator } from './replicas.health';
 @ApiTags('health')
 @Public()
 @SkipThrottle()
+@ApiErrorResponses([400, 'Malformed URL'])
 @Controller()
 export class HealthController {
   constructor(
@@ -33,7 +41,9 @@ export class HealthController {
   @Get(['health/live', 'monitoring/health/live'])
   @ApiOperation({
     summary: 'Liveness: 200 while the process serves requests (checks no dependency)',
+    security: [],
   })
+  @ApiOkResponse({ type: LiveDto })
   live() {
     return { status: 'ok' };
   }
@@ -43,6 +53,12 @@ export class HealthController {
   @ApiOperation({
     summary:
       'Readiness: database answers and migrations applied (and Redis when REDIS_REQUIRED); 503 while starting/stopping',
+    security: [],
+  })
+  @ApiOkResponse({ type: HealthReportDto })
+  @ApiServiceUnavailableResponse({
+    type: HealthReportDto,
+    description: 'Starting, stopping, or the database is down; `error` lists the failed checks',
   })
   ready() {
     const checks: HealthIndicatorFunction[] = [
@@ -57,6 +73,12 @@ export class HealthController {
   @ApiOperation({
     summary:
       'Health report: database (latency), redis, backup-disk space, heap, read replicas (up, lag); 503 when a required check fails',
+    security: [],
+  })
+  @ApiOkResponse({ type: HealthReportDto })
+  @ApiServiceUnavailableResponse({
+    type: HealthReportDto,
+    description: 'A required check failed; `error` lists the failed checks',
   })
   async report() {
     const report = await composeReport([

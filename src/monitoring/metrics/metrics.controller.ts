@@ -1,5 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiErrorResponses } from '../../common/openapi';
 import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../../auth/roles';
 import { MetricsCollector } from './metrics-collector.service';
@@ -9,7 +10,8 @@ import { MetricsCollector } from './metrics-collector.service';
  * app's own registry (MetricsService) rather than @willsoto/nestjs-prometheus' controller,
  * which always reads prom-client's global registry.
  */
-@ApiExcludeController()
+@ApiTags('health')
+@ApiErrorResponses([400, 'Malformed URL'])
 @Public()
 @SkipThrottle()
 @Controller()
@@ -19,6 +21,21 @@ export class MetricsController {
   @Get(['metrics', 'monitoring/metrics'])
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Prometheus metrics (text exposition format 0.0.4); not throttled, no token',
+    security: [],
+  })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({
+    description: 'Prometheus text format',
+    content: {
+      'text/plain': {
+        schema: { type: 'string' },
+        example:
+          '# TYPE trends_processed_total counter\ntrends_processed_total{platform="twitter"} 42\n',
+      },
+    },
+  })
   metrics(): Promise<string> {
     return this.collector.render();
   }

@@ -1,11 +1,19 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAuthErrors } from '../../common/openapi';
+import {
+  DatabaseInfoDto,
+  MemoryDto,
+  StatusDto,
+  TrendsStatusDto,
+} from '../dto/monitoring-response.dto';
 import { Roles } from '../../auth/roles';
 import { MonitoringStatusService } from './monitoring-status.service';
 
 /** The seed's admin views under /monitoring (the cache view is served by the cache module). */
 @ApiTags('monitoring')
 @ApiBearerAuth()
+@ApiAuthErrors()
 @Roles('admin')
 @Controller('monitoring')
 export class MonitoringController {
@@ -15,12 +23,14 @@ export class MonitoringController {
   @ApiOperation({
     summary: 'Version, uptime, components up/down, ingest rate, cache hit rate, last job runs',
   })
+  @ApiOkResponse({ type: StatusDto })
   overview() {
     return this.status.status();
   }
 
   @Get('trends/status')
   @ApiOperation({ summary: 'Per platform: last observation, last-hour volume, ingest lag' })
+  @ApiOkResponse({ type: TrendsStatusDto })
   trends() {
     return this.status.trendsStatus();
   }
@@ -30,6 +40,7 @@ export class MonitoringController {
     summary:
       'Pool figures (also of each read replica), server version, database size, partitions (never credentials)',
   })
+  @ApiOkResponse({ type: DatabaseInfoDto })
   database() {
     return this.status.databaseInfo();
   }
@@ -38,6 +49,7 @@ export class MonitoringController {
   @ApiOperation({
     summary: 'process.memoryUsage, V8 heap statistics, event-loop lag since the previous call',
   })
+  @ApiOkResponse({ type: MemoryDto })
   memory() {
     return this.status.memory();
   }

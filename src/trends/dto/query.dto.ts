@@ -1,4 +1,5 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   IsIn,
@@ -14,6 +15,8 @@ import {
 import { WINDOW_NAMES } from '../../common/time-window';
 import { REGIONS } from '../regions';
 
+const lower = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.trim().toLowerCase() : value;
 const upper = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.trim().toUpperCase() : value;
 
@@ -24,7 +27,8 @@ export class ScopeQueryDto {
     example: 'twitter',
   })
   @IsOptional()
-  @Matches(/^[a-z0-9_-]{1,32}$/, { message: 'platform must match ^[a-z0-9_-]{1,32}$' })
+  @Transform(lower)
+  @Matches(/^[a-z0-9_-]{1,32}$/, { message: 'platform must match ^[a-z0-9_-]{1,32}$ (any case)' })
   platform?: string;
 
   @ApiPropertyOptional({
@@ -37,14 +41,44 @@ export class ScopeQueryDto {
   region?: string;
 }
 
+/** Ranked lists (top, movers, search) answer at most this many items. */
+export const MAX_RANKED_LIMIT = 1000;
+const LIMIT_MESSAGE = `limit must be an integer from 1 to ${MAX_RANKED_LIMIT}`;
+
+/** `limit` of a ranked list. */
+const RankedLimit = () =>
+  applyDecorators(
+    ApiPropertyOptional({
+      minimum: 1,
+      maximum: MAX_RANKED_LIMIT,
+      default: 20,
+      description: 'Number of ranked items',
+    }),
+    IsOptional(),
+    Type(() => Number),
+    IsInt({ message: LIMIT_MESSAGE }),
+    Min(1, { message: LIMIT_MESSAGE }),
+    Max(MAX_RANKED_LIMIT, { message: LIMIT_MESSAGE }),
+  );
+
+/** `format` of answers that can be CSV (same as `Accept: text/csv`). */
+export const FormatParam = () =>
+  applyDecorators(
+    ApiPropertyOptional({
+      enum: ['json', 'csv'],
+      description:
+        'Answer representation; default from the Accept header (text/csv gives CSV), else json',
+    }),
+    IsOptional(),
+    IsIn(['json', 'csv'], { message: 'format must be one of json, csv' }),
+  );
+
 export class LimitQueryDto extends ScopeQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer from 1 to 100' })
-  @Min(1, { message: 'limit must be an integer from 1 to 100' })
-  @Max(100, { message: 'limit must be an integer from 1 to 100' })
+  @RankedLimit()
   limit: number = 20;
+
+  @FormatParam()
+  format?: 'json' | 'csv';
 }
 
 const ISO = { strict: true, strictSeparator: true };
@@ -73,7 +107,9 @@ export class SeriesQueryDto extends ScopeQueryDto {
   interval: 'minute' | 'hour' | 'day' = 'hour';
 
   @ApiPropertyOptional({
-    description: 'Start (ISO 8601), floored to the interval; default to − 24 buckets-worth',
+    description:
+      'Start (ISO 8601), floored to the interval; default: `to` minus 60 buckets for minute, 24 for hour, 30 for day',
+    example: '2026-11-29T00:00:00Z',
   })
   @IsOptional()
   @IsISO8601(ISO, { message: 'from must be an ISO 8601 timestamp' })
@@ -85,19 +121,20 @@ export class SeriesQueryDto extends ScopeQueryDto {
   @IsOptional()
   @IsISO8601(ISO, { message: 'to must be an ISO 8601 timestamp' })
   to?: string;
+
+  @FormatParam()
+  format?: 'json' | 'csv';
 }
 
 export class SearchQueryDto {
-  @ApiPropertyOptional({ description: 'Prefix of the normalized trend key', example: 'taylor' })
+  @ApiProperty({ description: 'Prefix of the normalized trend key', example: 'taylor' })
   @IsString({ message: 'q is required' })
   @Length(1, 200, { message: 'q must be 1 to 200 characters' })
   q: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer from 1 to 100' })
-  @Min(1, { message: 'limit must be an integer from 1 to 100' })
-  @Max(100, { message: 'limit must be an integer from 1 to 100' })
+  @RankedLimit()
   limit: number = 20;
+
+  @FormatParam()
+  format?: 'json' | 'csv';
 }
