@@ -87,13 +87,14 @@ export function pgClientConfig(target: ConnectionTarget, database = target.datab
 }
 
 /**
- * The TypeORM options used by the app, the CLI (ormconfig.ts) and the tests. The app passes a
- * slow-query logger that also counts (it has the metrics); the CLIs log only.
+ * The TypeORM options used by the app, the CLI (ormconfig.ts) and the tests. The app passes
+ * its slow-query logger; the CLIs keep TypeORM's console logger, which prints what
+ * `migration:show`/`migration:run` report.
  */
 export function dataSourceOptions(
   db: DatabaseConfig,
   target: ConnectionTarget,
-  logger: SlowQueryLogger = new SlowQueryLogger(),
+  slowQueryLogger?: SlowQueryLogger,
 ): DataSourceOptions {
   return {
     type: 'postgres',
@@ -110,8 +111,9 @@ export function dataSourceOptions(
     synchronize: false,
     installExtensions: false,
     applicationName: 'trend-service',
-    maxQueryExecutionTime: db.slowQueryMs > 0 ? db.slowQueryMs : undefined,
-    logger,
+    ...(slowQueryLogger && db.slowQueryMs > 0
+      ? { maxQueryExecutionTime: db.slowQueryMs, logger: slowQueryLogger }
+      : {}),
     extra: {
       max: db.poolMax,
       connectionTimeoutMillis: 5000,

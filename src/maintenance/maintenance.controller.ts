@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiAuthErrors, ApiErrorResponses } from '../common/openapi';
-import { IndexesDto, MaintenanceRunDto } from './dto/maintenance-response.dto';
+import { IndexesDto, MaintenanceRunDto, StatementReportDto } from './dto/maintenance-response.dto';
 import { AuditService } from '../audit/audit.service';
 import { AuthUser, CurrentUser, Roles } from '../auth/roles';
 import { RunMaintenanceQueryDto, StatementsQueryDto } from './dto/run-maintenance.dto';
@@ -31,6 +31,8 @@ export class MaintenanceController {
     description:
       'Answers `{"available":false,"reason"}` when the extension is not installed or not preloaded.',
   })
+  @ApiOkResponse({ type: StatementReportDto })
+  @ApiErrorResponses(400)
   queries(@Query() query: StatementsQueryDto) {
     return this.maintenance.statements(query.limit);
   }

@@ -30,8 +30,7 @@ export interface StatementStats {
 }
 
 export type StatementReport =
-  | { available: true; items: StatementStats[] }
-  | { available: false; reason: string };
+  { available: true; items: StatementStats[] } | { available: false; reason: string };
 
 /** SQLSTATEs of "the extension is not there" and "installed but not preloaded". */
 const STATEMENTS_UNAVAILABLE = new Set(['42P01', '42883', '55000']);

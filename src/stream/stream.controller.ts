@@ -14,8 +14,8 @@ import {
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiOkResponse,
-  ApiOperation,
   ApiProduces,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -24,6 +24,7 @@ import { TokenService } from '../auth/token.service';
 import { StreamQueryDto, StreamTicketDto } from './dto/stream.dto';
 import { PUBLISHED_TYPES, PublishedType, TOPICS } from './stream-event';
 import { StreamService } from './stream.service';
+import { ApiErrorResponses } from '../common/openapi';
 
 const STREAM_ROLES = ['analyst', 'admin'] as const;
 
@@ -43,6 +44,7 @@ export class StreamController {
     summary: 'A single-use ticket (60 s) for GET /api/v1/stream, for EventSource clients',
   })
   @ApiCreatedResponse({ type: StreamTicketDto })
+  @ApiErrorResponses(401, 403, 429, 503)
   async ticket(@CurrentUser() user: AuthUser): Promise<StreamTicketDto> {
     try {
       return await this.stream.issueTicket({ sub: user.sub, roles: user.roles });
@@ -61,12 +63,14 @@ export class StreamController {
     summary:
       'Live Server-Sent Events: ingest, top, alert, heartbeat (15 s), reset. Bearer token or ?ticket=; resumes after Last-Event-ID',
   })
-  @ApiProduces('text/event-stream')
+  // Errors (400/401/403/503) answer JSON like every other route.
+  @ApiProduces('text/event-stream', 'application/json')
   @ApiOkResponse({
     description:
       'text/event-stream; each event has `id:` (increasing across the cluster), `event:` and JSON `data:`',
     content: { 'text/event-stream': { schema: { type: 'string' } } },
   })
+  @ApiErrorResponses(400, 401, 403, 429, 503)
   async open(
     @Query() query: StreamQueryDto,
     @Req() request: FastifyRequest,

@@ -30,3 +30,22 @@ export class MaintenanceRunDto {
   @ApiPropertyOptional() error?: string;
   @ApiPropertyOptional(OBJECT) details?: Record<string, unknown>;
 }
+
+export class StatementStatsDto {
+  @ApiProperty({ description: 'Statement as normalized by pg_stat_statements ($1 for values)' })
+  query: string;
+  @ApiProperty() calls: number;
+  @ApiProperty() totalMs: number;
+  @ApiProperty() meanMs: number;
+  @ApiProperty() maxMs: number;
+  @ApiProperty() rows: number;
+}
+
+export class StatementReportDto {
+  @ApiProperty({ description: 'false when pg_stat_statements is not installed or not preloaded' })
+  available: boolean;
+  @ApiPropertyOptional({ type: StatementStatsDto, isArray: true, description: 'When available' })
+  items?: StatementStatsDto[];
+  @ApiPropertyOptional({ description: 'Why the report is unavailable, and how to enable it' })
+  reason?: string;
+}

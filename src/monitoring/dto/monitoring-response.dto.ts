@@ -74,6 +74,13 @@ export class DatabaseInfoDto {
   connection: Record<string, unknown>;
   @ApiProperty({ ...OBJECT, description: '{total, idle, waiting, max}' })
   pool: Record<string, unknown>;
+  @ApiProperty({
+    type: 'array',
+    items: OBJECT,
+    description:
+      'Read replicas (§14): name, host, port, database, user, up, healthy, lagSeconds, replayLsn, checkedAt, error, pool',
+  })
+  readPools: Record<string, unknown>[];
   @ApiProperty() serverVersion: string;
   @ApiProperty() sizeBytes: number;
   @ApiProperty({ type: 'array', items: OBJECT }) partitions: Record<string, unknown>[];
