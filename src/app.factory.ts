@@ -7,6 +7,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { installConnectionDrain } from './common/connection-drain';
 import { LifecycleService } from './common/lifecycle.service';
 import { requestIdFrom } from './common/request-id';
 import { SERVICE_VERSION } from './common/version';
@@ -62,6 +63,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('X-Request-Id', request.id);
   });
+  installConnectionDrain(app, app.get(LifecycleService));
 
   await app.register(helmet, { contentSecurityPolicy: false });
   if (config.corsOrigins.length) {
