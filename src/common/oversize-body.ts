@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 
-/** At least this much of an oversize body is read and discarded before the 413 goes out. */
+/** At least this much more of an oversize body is read and discarded before the 413 goes out. */
 const MIN_DISCARD_BYTES = 32 * 1024 * 1024;
 /** An oversize upload slower than this gets its 413 anyway, and the connection closes. */
 const DISCARD_TIME_LIMIT_MS = 15_000;
@@ -10,7 +10,7 @@ const DISCARD_TIME_LIMIT_MS = 15_000;
  * connection; a client still writing the body (Node's fetch, curl without `Expect`) then sees
  * EPIPE or ECONNRESET instead of the answer, takes it for a network error and resends the same
  * batch forever. So before a 413 is sent, the rest of the body is read and thrown away, up to
- * max(2 × the body limit, 32 MiB) in total and 15 s; then the answer goes out and the
+ * max(2 × the body limit, 32 MiB) beyond the limit and for 15 s; then the answer goes out and the
  * connection closes (Fastify sets `Connection: close`). Beyond those bounds the client may
  * still see the reset: that is the price of not reading unbounded uploads.
  */
