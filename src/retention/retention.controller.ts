@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditService } from '../audit/audit.service';
 import { AuthUser, CurrentUser, Roles } from '../auth/roles';
+import { PartitionListDto } from './dto/partition.dto';
 import { RunRetentionQueryDto } from './dto/run-retention.dto';
 import { UpdatePolicyDto } from './dto/update-policy.dto';
 import { RetentionService } from './retention.service';
@@ -33,8 +34,11 @@ export class RetentionController {
   }
 
   @Get('partitions')
-  @ApiOperation({ summary: 'Partitions of the partitioned tables with ranges and sizes' })
-  async partitions() {
+  @ApiOperation({
+    summary: 'Partitions of the partitioned tables with ranges and sizes, DEFAULT ones included',
+  })
+  @ApiOkResponse({ type: PartitionListDto })
+  async partitions(): Promise<PartitionListDto> {
     const items = await this.retention.partitions();
     return {
       items: items.map((p) => ({
@@ -43,6 +47,7 @@ export class RetentionController {
         from: p.from?.toISOString() ?? null,
         to: p.to?.toISOString() ?? null,
         estimatedRows: p.estimatedRows,
+        rows: p.rows,
         bytes: p.bytes,
         isDefault: p.isDefault,
       })),
