@@ -57,7 +57,8 @@ export class WindowQueryDto extends LimitQueryDto {
   window: string = '24h';
 
   @ApiPropertyOptional({
-    description: 'End of the window (ISO 8601); rounded up to a whole hour for windows >= 1h',
+    description:
+      'End of the window (ISO 8601); rounded up to a whole hour for windows >= 1h; without an offset = UTC; at most a year ahead',
   })
   @IsOptional()
   @IsISO8601(ISO, { message: 'at must be an ISO 8601 timestamp' })
@@ -73,14 +74,16 @@ export class SeriesQueryDto extends ScopeQueryDto {
   interval: 'minute' | 'hour' | 'day' = 'hour';
 
   @ApiPropertyOptional({
-    description: 'Start (ISO 8601), floored to the interval; default to − 24 buckets-worth',
+    description:
+      'Start (ISO 8601), floored to the interval; default to − 24 buckets-worth; without an offset = UTC; at most a year ahead',
   })
   @IsOptional()
   @IsISO8601(ISO, { message: 'from must be an ISO 8601 timestamp' })
   from?: string;
 
   @ApiPropertyOptional({
-    description: 'End, exclusive (ISO 8601), rounded up to the interval; default now',
+    description:
+      'End, exclusive (ISO 8601), rounded up to the interval; default now; without an offset = UTC; at most a year ahead',
   })
   @IsOptional()
   @IsISO8601(ISO, { message: 'to must be an ISO 8601 timestamp' })
