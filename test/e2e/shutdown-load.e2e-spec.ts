@@ -112,13 +112,17 @@ describe('SIGTERM under ingest load', () => {
       const child = service.process;
       child.kill('SIGTERM');
       const startedBeforeSigterm = started;
+      let deadline: NodeJS.Timeout | undefined;
       const exit = Promise.race([
         service.exited,
-        new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), EXIT_DEADLINE_MS)),
+        new Promise<'timeout'>(
+          (r) => (deadline = setTimeout(() => r('timeout'), EXIT_DEADLINE_MS)),
+        ),
       ]);
       const tail = setTimeout(() => (stopClients = true), clientTailMs(rep));
 
       const code = await exit;
+      clearTimeout(deadline);
       clearTimeout(tail);
       stopClients = true;
       await Promise.all(clients);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, IncomingMessage, get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp } from '../../src/app.factory';
+import { createApp, startServices } from '../../src/app.factory';
 import { LifecycleService } from '../../src/common/lifecycle.service';
 import { loadConfig } from '../../src/config/config';
 import { TestDatabase, createTestDatabase } from '../support/database';
@@ -32,6 +32,7 @@ describe('shutdown with long-lived connections', () => {
       DATA_DIR: dataDir,
       JOBS_ENABLED: 'false',
       DEMO_DATA: 'false',
+      DB_MAX_CONNECTIONS: '2',
       ...db.env,
     });
     app = await createApp(config);
@@ -55,6 +56,7 @@ describe('shutdown with long-lived connections', () => {
         );
       });
     await app.listen({ port: 0, host: '127.0.0.1' });
+    await startServices(app, config);
   });
 
   afterAll(async () => {
@@ -89,10 +91,12 @@ describe('shutdown with long-lived connections', () => {
     expect(received).toContain(': keep-alive'); // still streaming: long-lived indeed
 
     app.get(LifecycleService).markStopping();
+    let bound: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       app.close().then(() => 'closed'),
-      new Promise((r) => setTimeout(() => r('hung'), CLOSE_BOUND_MS)),
+      new Promise((r) => (bound = setTimeout(() => r('hung'), CLOSE_BOUND_MS))),
     ]);
+    clearTimeout(bound);
     expect(outcome).toBe('closed');
     await streamEnded;
     expect(received).toContain('event: bye');
