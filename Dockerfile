@@ -1,6 +1,9 @@
 # syntax=docker/dockerfile:1
 # Multi-stage build: compile with dev dependencies, ship only the runtime ones.
-FROM node:22-bookworm-slim AS build
+# Node 22 (or 24: --build-arg NODE_VERSION=24): the release lines every dependency's engines
+# accept. package.json "engines" lists them, plus ^20.19.0 (what CI runs on; see README).
+ARG NODE_VERSION=22
+FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,7 +12,7 @@ COPY src ./src
 COPY web ./web
 RUN npm run build && npm prune --omit=dev
 
-FROM node:22-bookworm-slim
+FROM node:${NODE_VERSION}-bookworm-slim
 # pg_dump/pg_restore for backups; Debian bookworm's client is PostgreSQL 15, matching the server.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends postgresql-client \

@@ -7,8 +7,10 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { installConnectionDrain } from './common/connection-drain';
 import { LifecycleService } from './common/lifecycle.service';
 import { finishOpenApiDocument } from './common/openapi';
+import { installOversizeBodyDrain } from './common/oversize-body';
 import { requestIdFrom } from './common/request-id';
 import { SERVICE_VERSION } from './common/version';
 import { createValidationPipe } from './common/validation.pipe';
@@ -64,6 +66,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('X-Request-Id', request.id);
   });
+  installConnectionDrain(app, app.get(LifecycleService));
+  installOversizeBodyDrain(fastify, config.ingest.maxBodyBytes);
 
   await app.register(helmet, { contentSecurityPolicy: false });
   if (config.dashboard.enabled) {

@@ -1,6 +1,7 @@
 import { INestApplicationContext, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
+import { cliLogLevels } from './common/cli';
 import { loadConfig } from './config/config';
 import { DatabaseService } from './database/database.service';
 
@@ -9,7 +10,7 @@ import { DatabaseService } from './database/database.service';
  * demo data; the database is connected and migrated. The caller closes it.
  */
 export async function startCliApp(
-  logger: LoggerService | LogLevel[] = ['error', 'warn'],
+  logger: LoggerService | LogLevel[] = cliLogLevels(),
 ): Promise<INestApplicationContext> {
   const config = loadConfig({
     LOG_LEVEL: 'warn',

@@ -6,6 +6,9 @@ import { createApp, startServices } from './app.factory';
 import { TokenService } from './auth/token.service';
 import { LifecycleService } from './common/lifecycle.service';
 import { AppConfig, ConfigError, loadConfig } from './config/config';
+import { ConnectionTarget } from './database/data-source';
+import { CONNECTION_TARGET, EMBEDDED_SERVER } from './database/database.service';
+import { EmbeddedServer } from './database/embedded-postgres';
 
 const FORCED_EXIT_MS = 30_000;
 
@@ -33,6 +36,21 @@ function handleShutdown(app: NestFastifyApplication, config: AppConfig, logger: 
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
+/** Where the data lives, for the start-up banner: the embedded server's port, or the host. */
+function databaseBanner(app: NestFastifyApplication, config: AppConfig): string {
+  const embedded = app.get<EmbeddedServer | null>(EMBEDDED_SERVER);
+  if (embedded) {
+    return `embedded PostgreSQL on ${embedded.host}:${embedded.port}, data in ${config.dataDir}/pg`;
+  }
+  const target = app.get<ConnectionTarget>(CONNECTION_TARGET);
+  if (target.url) {
+    // Never the whole URL: it may hold the password.
+    const url = URL.parse(target.url);
+    return url ? `PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname}` : 'PostgreSQL';
+  }
+  return `PostgreSQL at ${target.host}:${target.port}/${target.database}`;
+}
+
 async function main(): Promise<void> {
   let config: AppConfig;
   try {
@@ -49,7 +67,9 @@ async function main(): Promise<void> {
   const logger = new Logger('Bootstrap');
   handleShutdown(app, config, logger);
   await app.listen({ port: config.port, host: config.host });
-  logger.log(`listening on ${config.host}:${config.port} (database: ${config.db.mode})`);
+  logger.log(
+    `listening on ${config.host}:${config.port} (database: ${databaseBanner(app, config)})`,
+  );
 
   try {
     await startServices(app, config);

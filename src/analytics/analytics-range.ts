@@ -75,8 +75,8 @@ export function resolveRange(
   now: Date,
   limits: AnalyticsLimits,
 ): TimeRange {
-  const to = parseTimeParam(query.to, 'to') ?? new Date(floorTo(now, HOUR).getTime() + HOUR);
-  const from = parseTimeParam(query.from, 'from') ?? new Date(to.getTime() - DAY);
+  const to = parseTimeParam(query.to, 'to', now) ?? new Date(floorTo(now, HOUR).getTime() + HOUR);
+  const from = parseTimeParam(query.from, 'from', now) ?? new Date(to.getTime() - DAY);
   if (from >= to) throw badParameter('from', 'from must be before to');
   if (to.getTime() - from.getTime() > limits.maxRangeDays * DAY) {
     throw badParameter('from', `from..to must not span more than ${limits.maxRangeDays} days`);
@@ -97,5 +97,5 @@ export function checkBuckets(ranges: TimeRange[], limits: AnalyticsLimits, field
 
 /** Current and previous window of a movers request (same rules as trends/top). */
 export function moversWindows(query: { window: string; at?: string }, now: Date) {
-  return resolveWindow(WINDOWS[query.window], parseTimeParam(query.at, 'at'), now);
+  return resolveWindow(WINDOWS[query.window], parseTimeParam(query.at, 'at', now), now);
 }

@@ -4,12 +4,19 @@
  */
 import { JwtService } from '@nestjs/jwt';
 import { parseArgs } from 'node:util';
+import { printHelp, wantsHelp } from '../common/cli';
 import { loadConfig } from '../config/config';
 import { parseDuration } from '../config/env.schema';
 import { ROLES, Role } from './roles';
 import { TokenService } from './token.service';
 
-const USAGE = `usage: npm run token -- --sub NAME --role ${ROLES.join('|')} [--role ...] [--ttl 1h]`;
+const USAGE = `usage: npm run token -- --sub NAME --role ${ROLES.join('|')} [--role ...] [--ttl 1h]
+
+Prints a signed bearer token (HS256 with JWT_SECRET, or the dev secret under DATA_DIR).
+  --sub NAME    subject (who the token is for)
+  --role ROLE   ${ROLES.join(', ')}; repeat for several
+  --ttl TIME    lifetime such as 15m, 1h, 7d (default 1h)
+  -h, --help    this help`;
 
 function fail(problem?: string): never {
   console.error(problem ? `${problem}\n${USAGE}` : USAGE);
@@ -17,20 +24,19 @@ function fail(problem?: string): never {
 }
 
 function main(): void {
-  let values: { sub?: string; role?: string[]; ttl: string; help?: boolean };
+  if (wantsHelp()) printHelp(USAGE);
+  let values: { sub?: string; role?: string[]; ttl: string };
   try {
     ({ values } = parseArgs({
       options: {
         sub: { type: 'string' },
         role: { type: 'string', multiple: true },
         ttl: { type: 'string', default: '1h' },
-        help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (error) {
     fail((error as Error).message);
   }
-  if (values.help) fail();
   const roles = values.role ?? [];
   const bad = roles.filter((role) => !ROLES.includes(role as Role));
   if (bad.length) fail(`unknown role(s): ${bad.join(', ')}`);

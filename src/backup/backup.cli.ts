@@ -12,6 +12,7 @@ import { ConsoleLogger, HttpException, INestApplicationContext, LogLevel } from 
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startCliApp } from '../cli-app';
+import { cliLogLevels, printHelp, wantsHelp } from '../common/cli';
 import { BackupService } from './backup.service';
 
 const USAGE =
@@ -77,6 +78,7 @@ async function execute(
 }
 
 async function main(): Promise<number> {
+  if (wantsHelp()) printHelp(USAGE);
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
@@ -97,7 +99,7 @@ async function main(): Promise<number> {
   }
   let app: INestApplicationContext | undefined;
   try {
-    app = await startCliApp(new StderrLogger('backup', { logLevels: ['error', 'warn', 'log'] }));
+    app = await startCliApp(new StderrLogger('backup', { logLevels: cliLogLevels() }));
     const { output, ok } = await execute(app.get(BackupService), command, id, values);
     process.stdout.write(JSON.stringify(output, null, 2) + '\n');
     return ok ? 0 : 1;

@@ -12,7 +12,7 @@ export function topRanges(
 ): TimeRange[] {
   const { current, previous } = resolveWindow(
     WINDOWS[query.window],
-    parseTimeParam(query.at, 'at'),
+    parseTimeParam(query.at, 'at', now),
     now,
   );
   return [{ from: previous.from, to: current.to }];

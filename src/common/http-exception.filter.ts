@@ -70,6 +70,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       body = { message: 'Internal server error' };
       this.logger.error({ err: exception, requestId }, 'unhandled error');
     }
+    if (status === 401) void reply.header('WWW-Authenticate', bearerChallenge(request));
     if (status === 503 && !reply.getHeader('Retry-After')) {
       void reply.header('Retry-After', String(DB_RETRY_AFTER_SECONDS));
     }
@@ -81,6 +82,17 @@ export class AllExceptionsFilter implements ExceptionFilter {
       requestId,
     });
   }
+}
+
+/**
+ * RFC 6750 §3: a 401 names the Bearer scheme; when the request carried a bearer token, the
+ * challenge says it was refused (`invalid_token`: malformed, bad signature, expired…). A request
+ * without one (or with another scheme) gets the bare challenge, as §3.1 asks.
+ */
+export function bearerChallenge(request: Pick<FastifyRequest, 'headers'>): string {
+  const header = request.headers.authorization;
+  const sentToken = typeof header === 'string' && /^Bearer\s+\S/i.test(header);
+  return sentToken ? 'Bearer error="invalid_token"' : 'Bearer';
 }
 
 interface FastifyError {

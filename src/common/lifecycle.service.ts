@@ -6,9 +6,19 @@ export type Phase = 'starting' | 'ready' | 'stopping';
 @Injectable()
 export class LifecycleService {
   private current: Phase = 'starting';
+  private readonly stoppingController = new AbortController();
 
   get phase(): Phase {
     return this.current;
+  }
+
+  /**
+   * Aborted when shutdown begins (SIGTERM/SIGINT). Long-lived responses (SSE streams, hijacked
+   * replies, long polls) listen to it and end themselves, so they never hold up the exit:
+   * `lifecycle.stopping.addEventListener('abort', () => stream.end(), { once: true })`.
+   */
+  get stopping(): AbortSignal {
+    return this.stoppingController.signal;
   }
 
   markReady(): void {
@@ -17,5 +27,6 @@ export class LifecycleService {
 
   markStopping(): void {
     this.current = 'stopping';
+    if (!this.stoppingController.signal.aborted) this.stoppingController.abort();
   }
 }

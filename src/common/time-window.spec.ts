@@ -5,6 +5,7 @@ import {
   WINDOWS,
   bucketStarts,
   daysCovered,
+  parseTimeParam,
   resolveWindow,
   rollupSegments,
 } from './time-window';
@@ -95,5 +96,62 @@ describe('buckets and days', () => {
     expect(
       daysCovered({ from: at('2026-11-21T23:00:00Z'), to: at('2026-11-23T00:00:00Z') }),
     ).toEqual(['2026-11-21', '2026-11-22']);
+  });
+});
+
+describe('parseTimeParam', () => {
+  const now = at('2026-11-30T10:00:00Z');
+  const parse = (value: string, field = 'at') => parseTimeParam(value, field, now)?.toISOString();
+  const refusal = (value: string, field = 'at') => {
+    try {
+      parseTimeParam(value, field, now);
+    } catch (error) {
+      const body = (error as { getResponse(): { errors: { field: string }[] } }).getResponse();
+      return body.errors.map((e) => e.field);
+    }
+    return 'accepted';
+  };
+
+  // `npm test` runs this file a second time under TZ=Asia/Kolkata (npm run test:tz): the old
+  // `new Date(value)` read these times in the process's zone and failed there.
+  it('reads a time without an offset as UTC, whatever the process time zone', () => {
+    expect(parse('2026-11-30T12:00:00')).toBe('2026-11-30T12:00:00.000Z');
+    expect(parse('2026-11-30T00:00')).toBe('2026-11-30T00:00:00.000Z');
+    expect(parse('2026-11-30T23:59:59.5')).toBe('2026-11-30T23:59:59.500Z');
+    expect(parse('2026-11-30')).toBe('2026-11-30T00:00:00.000Z');
+    expect(parse('2026-11')).toBe('2026-11-01T00:00:00.000Z');
+  });
+
+  it('applies explicit offsets', () => {
+    expect(parse('2026-11-30T12:00:00Z')).toBe('2026-11-30T12:00:00.000Z');
+    expect(parse('2026-11-30T12:00:00+05:30')).toBe('2026-11-30T06:30:00.000Z');
+    expect(parse('2026-11-30T12:00:00-0800')).toBe('2026-11-30T20:00:00.000Z');
+    expect(parse('2026-11-30T12:00:00+02')).toBe('2026-11-30T10:00:00.000Z');
+    expect(parse('2026-11-30T12:00:00.123456Z')).toBe('2026-11-30T12:00:00.123Z');
+    expect(parse('2026-11-30T24:00:00Z')).toBe('2026-12-01T00:00:00.000Z');
+  });
+
+  it('refuses impossible or malformed times, naming the parameter', () => {
+    for (const bad of [
+      '2026-02-30T00:00:00Z',
+      '2026-13-01',
+      '2026-11-30T25:00:00Z',
+      '2026-11-30T12:60:00Z',
+      '2026-11-30T12:00:00+24:00',
+      '2026-11-30 12:00:00',
+      'yesterday',
+      '10000-01-01T00:00:00Z',
+      '+010000-01-01T00:00:00Z',
+    ]) {
+      expect([bad, refusal(bad, 'from')]).toEqual([bad, ['from']]);
+    }
+    expect(refusal('0000-01-01T00:00:00Z', 'to')).toEqual(['to']);
+  });
+
+  it('refuses times absurdly far ahead, and accepts times up to a year ahead', () => {
+    expect(refusal('9999-12-31T23:00:00Z')).toEqual(['at']);
+    expect(refusal('2027-12-31T00:00:00Z', 'to')).toEqual(['to']);
+    expect(parse('2027-11-30T00:00:00Z')).toBe('2027-11-30T00:00:00.000Z');
+    expect(parse('0001-01-01T00:00:00Z')).toBe('0001-01-01T00:00:00.000Z');
   });
 });

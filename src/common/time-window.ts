@@ -102,11 +102,51 @@ export function daysCovered(range: TimeRange): string[] {
   return days;
 }
 
-/** Parses an ISO 8601 query parameter (shape already checked by the DTO); 400 naming it if invalid. */
-export function parseTimeParam(value: string | undefined, field: string): Date | undefined {
+/** How far ahead of now a query time may lie; later times are refused as mistakes. */
+export const MAX_QUERY_TIME_AHEAD_MS = 366 * DAY;
+
+// YYYY[-MM[-DD[Thh:mm[:ss[.fff…]][zone]]]]: the extended ISO 8601 forms the DTOs accept.
+const ISO_QUERY_TIME =
+  /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?)?)?$/i;
+
+/**
+ * Parses an ISO 8601 query time (`at`, `from`, `to`); 400 naming the parameter if invalid.
+ * A time without an offset means UTC, like a date-only value: never the server's time zone
+ * (which `new Date()` would use). Years outside 0001–9999 and times more than a year ahead of
+ * `now` are refused.
+ */
+export function parseTimeParam(
+  value: string | undefined,
+  field: string,
+  now: Date = new Date(),
+): Date | undefined {
   if (value === undefined) return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime()))
-    throw badParameter(field, `${field} must be an ISO 8601 timestamp`);
-  return date;
+  const invalid = () =>
+    badParameter(field, `${field} must be an ISO 8601 timestamp, e.g. 2026-11-30T12:00:00Z`);
+  const m = ISO_QUERY_TIME.exec(value);
+  if (!m) throw invalid();
+  const [, y, mo = '01', d = '01', h = '00', mi = '00', s = '00', frac = '', zone = 'Z'] = m;
+  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number);
+  if (year < 1) throw badParameter(field, `${field} must be in the years 0001 to 9999`);
+  const endOfDay = hour === 24 && minute === 0 && second === 0 && /^0*$/.test(frac);
+  if ((hour > 23 && !endOfDay) || minute > 59 || second > 59) throw invalid();
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day); // (Date.UTC would map years 0-99 to 19xx)
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) throw invalid();
+  let offsetMinutes = 0;
+  if (zone.toUpperCase() !== 'Z') {
+    const digits = zone.slice(1).replace(':', '');
+    const oh = Number(digits.slice(0, 2));
+    const om = Number(digits.slice(2, 4) || '0');
+    if (oh > 23 || om > 59) throw invalid();
+    offsetMinutes = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om);
+  }
+  const ms =
+    date.getTime() +
+    ((hour * 60 + minute - offsetMinutes) * 60 + second) * 1000 +
+    Number(frac.slice(0, 3).padEnd(3, '0'));
+  if (ms - now.getTime() > MAX_QUERY_TIME_AHEAD_MS) {
+    throw badParameter(field, `${field} must not be more than a year ahead`);
+  }
+  return new Date(ms);
 }

@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
@@ -17,7 +17,11 @@ import { ReadReplicasService } from './read-replicas.service';
       provide: EMBEDDED_SERVER,
       inject: [APP_CONFIG],
       useFactory: async (config: AppConfig): Promise<EmbeddedServer | null> =>
-        config.db.mode === 'embedded' ? startEmbeddedPostgres(config.dataDir) : null,
+        config.db.mode === 'embedded'
+          ? startEmbeddedPostgres(config.dataDir, (line) =>
+              new Logger('EmbeddedPostgres').log(line),
+            )
+          : null,
     },
     {
       provide: CONNECTION_TARGET,

@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { freePort } from '../common/free-port';
 
@@ -12,7 +13,9 @@ import { freePort } from '../common/free-port';
  * We drive the binaries with `pg_ctl` ourselves instead of the package's JS wrapper because
  * the server must be shared by processes that come and go (the service, the migration CLI,
  * the seed and backup CLIs): pg_ctl daemonizes it, and every process finds the running
- * cluster through its postmaster.pid. Only the process that started it stops it.
+ * cluster through its postmaster.pid. Only the process that started it stops it. The port is
+ * chosen once and kept in DATA_DIR/pg-port, so later starts use the same one (a tool pointed
+ * at it keeps working); only if another program has taken it meanwhile is a new one chosen.
  */
 export interface EmbeddedServer {
   host: string;
@@ -55,6 +58,27 @@ function runningPort(dataDir: string): number | undefined {
   } catch {
     return undefined; // stale pid file: pg_ctl start cleans it up
   }
+}
+
+/** True when nothing listens on 127.0.0.1:port (we could bind it a moment ago). */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+/** The port saved by an earlier start if it is still free, else a new free one (saved). */
+async function chooseEmbeddedPort(portFile: string, log: (line: string) => void): Promise<number> {
+  const saved = existsSync(portFile) ? Number(readFileSync(portFile, 'utf8').trim()) : NaN;
+  if (Number.isInteger(saved) && saved > 0 && saved < 65536) {
+    if (await portIsFree(saved)) return saved;
+    log(`saved embedded PostgreSQL port ${saved} is taken by another program: choosing a new one`);
+  }
+  const port = await freePort();
+  writeFileSync(portFile, `${port}\n`);
+  return port;
 }
 
 export async function startEmbeddedPostgres(
@@ -111,7 +135,7 @@ export async function startEmbeddedPostgres(
     };
   }
 
-  const port = await freePort();
+  const port = await chooseEmbeddedPort(join(baseDir, 'pg-port'), log);
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`;
   execFileSync(
     pgCtl,

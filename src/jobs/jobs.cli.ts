@@ -12,6 +12,7 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { AuditService } from '../audit/audit.service';
 import { startCliApp } from '../cli-app';
+import { printHelp, wantsHelp } from '../common/cli';
 import {
   MAINTENANCE_TASKS,
   MaintenanceService,
@@ -24,7 +25,9 @@ import { JobsRepository } from './jobs.repository';
 const USAGE = `usage: npm run jobs -- run partitions [--dry-run]
        npm run jobs -- run index-maintenance [--task ${MAINTENANCE_TASKS.join('|')}]
        npm run jobs -- list [--job ${JOB_NAMES.join('|')}] [--limit N]
-(backups have their own CLI: npm run backup -- create)`;
+(backups have their own CLI: npm run backup -- create)
+Exit codes: 0 done (or a dry run), 1 failed, 2 usage, 3 skipped (another replica holds the lock).
+LOG_LEVEL=debug shows the framework's logs.`;
 
 function usage(message?: string): never {
   if (message) console.error(message);
@@ -33,6 +36,7 @@ function usage(message?: string): never {
 }
 
 async function main(): Promise<void> {
+  if (wantsHelp()) printHelp(USAGE);
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {

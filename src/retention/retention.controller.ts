@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiAuthErrors, ApiErrorResponses } from '../common/openapi';
+import { PartitionListDto } from './dto/partition.dto';
 import {
-  PartitionsDto,
   RetentionPoliciesDto,
   RetentionPolicyDto,
   RetentionRunDto,
@@ -49,9 +49,11 @@ export class RetentionController {
   }
 
   @Get('partitions')
-  @ApiOperation({ summary: 'Partitions of the partitioned tables with ranges and sizes' })
-  @ApiOkResponse({ type: PartitionsDto })
-  async partitions() {
+  @ApiOperation({
+    summary: 'Partitions of the partitioned tables with ranges and sizes, DEFAULT ones included',
+  })
+  @ApiOkResponse({ type: PartitionListDto })
+  async partitions(): Promise<PartitionListDto> {
     const items = await this.retention.partitions();
     return {
       items: items.map((p) => ({
@@ -60,6 +62,7 @@ export class RetentionController {
         from: p.from?.toISOString() ?? null,
         to: p.to?.toISOString() ?? null,
         estimatedRows: p.estimatedRows,
+        rows: p.rows,
         bytes: p.bytes,
         isDefault: p.isDefault,
       })),

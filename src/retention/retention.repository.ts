@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { quoteStrictIdent } from '../database/identifiers';
 
 export interface RetentionPolicyView {
   table: string;
@@ -36,6 +37,22 @@ export const TRIMMED_TABLES: Readonly<Record<string, string>> = {
 @Injectable()
 export class RetentionRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Exact row counts of the given DEFAULT partitions (rows no range partition took, which the
+   * retention job moves out). They are meant to be nearly empty, so counting is cheap, and the
+   * planner's estimate stays 0 there until the partition is first analyzed.
+   */
+  async countRows(partitions: string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const partition of partitions) {
+      const [row] = (await this.dataSource.query(
+        `SELECT count(*) AS n FROM ${quoteStrictIdent(partition)}`,
+      )) as { n: string }[];
+      counts.set(partition, Number(row.n));
+    }
+    return counts;
+  }
 
   async policies(): Promise<RetentionPolicyView[]> {
     const rows = (await this.dataSource.query(

@@ -118,8 +118,13 @@ export class RetentionService {
     return change.after;
   }
 
-  partitions(): Promise<PartitionInfo[]> {
-    return listPartitions(this.dataSource);
+  /** Every partition, DEFAULT ones included with their exact row count (`rows`). */
+  async partitions(): Promise<(PartitionInfo & { rows: number | null })[]> {
+    const all = await listPartitions(this.dataSource);
+    const counts = await this.repository.countRows(
+      all.filter((p) => p.isDefault).map((p) => p.partition),
+    );
+    return all.map((p) => ({ ...p, rows: counts.get(p.partition) ?? null }));
   }
 
   /** API/CLI entry: a dry run returns the plan without a lock or a job_runs row. */

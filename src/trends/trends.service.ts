@@ -54,7 +54,7 @@ export class TrendsService {
   async top(query: TopQueryDto, now = new Date()) {
     const { current, previous, raw } = resolveWindow(
       WINDOWS[query.window],
-      parseTimeParam(query.at, 'at'),
+      parseTimeParam(query.at, 'at', now),
       now,
     );
     const scope = { platform: query.platform, region: query.region };
@@ -135,8 +135,8 @@ export class TrendsService {
  */
 export function resolveSeriesRange(query: SeriesQueryDto, now: Date): TimeRange {
   const step = INTERVAL_MS[query.interval];
-  const explicitTo = parseTimeParam(query.to, 'to');
-  const explicitFrom = parseTimeParam(query.from, 'from');
+  const explicitTo = parseTimeParam(query.to, 'to', now);
+  const explicitFrom = parseTimeParam(query.from, 'from', now);
   if (explicitFrom && explicitTo && explicitFrom >= explicitTo) {
     throw badParameter('from', 'from must be before to');
   }

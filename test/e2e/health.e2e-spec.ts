@@ -63,7 +63,14 @@ describe('health: database outage (own throwaway PostgreSQL)', () => {
     for (const path of ['/health/ready', '/monitoring/health/ready']) {
       const ready = await request(t.http).get(path);
       expect(ready.status).toBe(503);
-      expect(ready.body.error.database.status).toBe('down');
+      expect(ready.body.error.database).toEqual({
+        status: 'down',
+        message: 'database unavailable',
+      });
+      // An open probe gives a plain reason: no driver error, address or port.
+      expect(ready.body.message).toBe('not ready: database unavailable');
+      expect(ready.text).not.toMatch(/ECONN|127\.0\.0\.1|:\d{4,5}\b|terminat/i);
+      expect(ready.text).not.toContain(String(pg.port));
     }
     for (const path of ['/health/live', '/monitoring/health/live']) {
       const live = await request(t.http).get(path);
@@ -77,6 +84,8 @@ describe('health: database outage (own throwaway PostgreSQL)', () => {
     expect(report.body.status).toBe('error');
     expect(Object.keys(report.body.error)).toEqual(['database']);
     expect(report.body.details.database.status).toBe('down');
+    // /health keeps the details the probe leaves out
+    expect(report.body.details.database.message).not.toBe('database unavailable');
     expect(report.body.details.heap.status).toBe('up');
     // Scrapes still answer while the database is away.
     const metrics = await request(t.http).get('/metrics');

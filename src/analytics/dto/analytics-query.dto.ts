@@ -7,14 +7,16 @@ const ISO = { strict: true, strictSeparator: true };
 
 export class RangeQueryDto extends ScopeQueryDto {
   @ApiPropertyOptional({
-    description: 'Start, inclusive (ISO 8601); default to − 24h. Used as given.',
+    description:
+      'Start, inclusive (ISO 8601); default to − 24h. Used as given.; without an offset = UTC; at most a year ahead',
   })
   @IsOptional()
   @IsISO8601(ISO, { message: 'from must be an ISO 8601 timestamp' })
   from?: string;
 
   @ApiPropertyOptional({
-    description: 'End, exclusive (ISO 8601); default the end of the current hour',
+    description:
+      'End, exclusive (ISO 8601); default the end of the current hour; without an offset = UTC; at most a year ahead',
   })
   @IsOptional()
   @IsISO8601(ISO, { message: 'to must be an ISO 8601 timestamp' })

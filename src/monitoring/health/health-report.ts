@@ -51,3 +51,40 @@ export async function composeReport(checks: ReportCheck[]): Promise<HealthReport
   });
   return report;
 }
+
+/** Messages of the indicators that are plain already (no addresses, no driver errors). */
+const PLAIN_MESSAGES = new Set(['not connected yet', 'migrations pending']);
+
+/**
+ * The readiness answer for probes and anyone on the open endpoint: the same Terminus shape,
+ * but each failing check says only what is wrong in plain words ("database unavailable"),
+ * never a driver error such as `connect ECONNREFUSED 127.0.0.1:5432`. The details stay on
+ * `/health`.
+ */
+export function plainReadiness(report: Partial<HealthReport>): HealthReport & { message: string } {
+  const plain = (results: HealthIndicatorResult | undefined): HealthIndicatorResult =>
+    Object.fromEntries(
+      Object.entries(results ?? {}).map(([key, entry]) => {
+        if (entry.status === 'up') return [key, entry];
+        const { phase, message } = entry as { phase?: unknown; message?: unknown };
+        if (typeof phase === 'string') return [key, { status: 'down', phase }];
+        const reason =
+          typeof message === 'string' && PLAIN_MESSAGES.has(message)
+            ? message
+            : `${key} unavailable`;
+        return [key, { status: 'down', message: reason }];
+      }),
+    ) as HealthIndicatorResult;
+  const error = plain(report.error);
+  const reasons = Object.entries(error).map(([key, entry]) => {
+    const { phase, message } = entry as { phase?: string; message?: string };
+    return phase ? `${key} ${phase}` : (message ?? `${key} unavailable`);
+  });
+  return {
+    status: 'error',
+    message: `not ready: ${reasons.join(', ') || 'unknown'}`,
+    info: plain(report.info),
+    error,
+    details: plain(report.details),
+  };
+}

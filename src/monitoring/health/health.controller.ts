@@ -14,7 +14,7 @@ import { AppConfig } from '../../config/config';
 import { APP_CONFIG } from '../../config/config.module';
 import { DatabaseHealthIndicator } from './database.health';
 import { DiskHealthIndicator } from './disk.health';
-import { composeReport } from './health-report';
+import { composeReport, HealthReport, plainReadiness } from './health-report';
 import { HeapHealthIndicator } from './heap.health';
 import { LifecycleHealthIndicator } from './lifecycle.health';
 import { RedisHealthIndicator } from './redis.health';
@@ -60,13 +60,23 @@ export class HealthController {
     type: HealthReportDto,
     description: 'Starting, stopping, or the database is down; `error` lists the failed checks',
   })
-  ready() {
+  async ready() {
     const checks: HealthIndicatorFunction[] = [
       () => this.lifecycle.check(),
       () => this.database.check('database', true),
     ];
     if (this.config.redis.required) checks.push(() => this.redis.check('redis'));
-    return this.health.check(checks);
+    try {
+      return await this.health.check(checks);
+    } catch (error) {
+      // The open probe gets plain reasons; driver errors (addresses, ports) stay on /health.
+      if (error instanceof ServiceUnavailableException) {
+        throw new ServiceUnavailableException(
+          plainReadiness(error.getResponse() as Partial<HealthReport>),
+        );
+      }
+      throw error;
+    }
   }
 
   @Get(['health', 'monitoring/health'])

@@ -14,20 +14,6 @@ export class RetentionPoliciesDto {
   @ApiProperty({ type: RetentionPolicyDto, isArray: true }) items: RetentionPolicyDto[];
 }
 
-export class PartitionDto {
-  @ApiProperty({ example: 'trend_observations' }) table: string;
-  @ApiProperty({ example: 'trend_observations_p2026_11' }) partition: string;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) from: string | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) to: string | null;
-  @ApiProperty() estimatedRows: number;
-  @ApiProperty() bytes: number;
-  @ApiProperty() isDefault: boolean;
-}
-
-export class PartitionsDto {
-  @ApiProperty({ type: PartitionDto, isArray: true }) items: PartitionDto[];
-}
-
 export class RetentionRunDto {
   @ApiProperty() dryRun: boolean;
   @ApiPropertyOptional({ ...OBJECT, description: 'dryRun=true: what a run would do' })

@@ -91,7 +91,8 @@ export class WindowQueryDto extends LimitQueryDto {
   window: string = '24h';
 
   @ApiPropertyOptional({
-    description: 'End of the window (ISO 8601); rounded up to a whole hour for windows >= 1h',
+    description:
+      'End of the window (ISO 8601); rounded up to a whole hour for windows >= 1h; without an offset = UTC; at most a year ahead',
   })
   @IsOptional()
   @IsISO8601(ISO, { message: 'at must be an ISO 8601 timestamp' })
@@ -108,7 +109,7 @@ export class SeriesQueryDto extends ScopeQueryDto {
 
   @ApiPropertyOptional({
     description:
-      'Start (ISO 8601), floored to the interval; default: `to` minus 60 buckets for minute, 24 for hour, 30 for day',
+      'Start (ISO 8601), floored to the interval; default: `to` minus 60 buckets for minute, 24 for hour, 30 for day; without an offset = UTC; at most a year ahead',
     example: '2026-11-29T00:00:00Z',
   })
   @IsOptional()
@@ -116,7 +117,8 @@ export class SeriesQueryDto extends ScopeQueryDto {
   from?: string;
 
   @ApiPropertyOptional({
-    description: 'End, exclusive (ISO 8601), rounded up to the interval; default now',
+    description:
+      'End, exclusive (ISO 8601), rounded up to the interval; default now; without an offset = UTC; at most a year ahead',
   })
   @IsOptional()
   @IsISO8601(ISO, { message: 'to must be an ISO 8601 timestamp' })
