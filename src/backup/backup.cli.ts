@@ -54,20 +54,18 @@ async function execute(
     case 'list':
       return { output: await backups.list(Number(values.limit ?? 100)), ok: true };
     case 'verify': {
-      const result = await backups.verify(id!, actor(), 'cli');
+      const result = await backups.verifyAndWait(id!, actor(), 'cli');
       return { output: result, ok: result.ok };
     }
     case 'restore': {
       const target = values.target as string | undefined;
-      return {
-        output: await backups.restore(
-          id!,
-          { targetDatabase: target, force: values.force === true },
-          actor(),
-          'cli',
-        ),
-        ok: true,
-      };
+      const result = await backups.restoreAndWait(
+        id!,
+        { targetDatabase: target, force: values.force === true },
+        actor(),
+        'cli',
+      );
+      return { output: result, ok: result.status === 'succeeded' };
     }
     case 'rotate':
       return { output: await backups.rotate(), ok: true };

@@ -1,9 +1,14 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../auth/roles';
 import { badParameter } from '../common/field-errors';
 import { BackupService } from './backup.service';
-import { ListBackupsQueryDto, RestoreBackupDto } from './dto/backup.dto';
+import {
+  BackupTaskAcceptedDto,
+  ListBackupsQueryDto,
+  RestoreAcceptedDto,
+  RestoreBackupDto,
+} from './dto/backup.dto';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -34,24 +39,33 @@ export class BackupController {
   }
 
   @Post(':id/verify')
-  @HttpCode(200)
+  @HttpCode(202)
   @ApiOperation({
     summary:
-      'Checksum, decrypt, pg_restore --list, restore into a scratch database, compare row counts',
+      'Start a verification (checksum, decrypt, pg_restore --list, timed scratch restore, row counts); ' +
+      'its state and result appear under `verification` of GET /backups/{id}',
   })
-  verify(@Param('id') id: string, @CurrentUser() user: AuthUser) {
-    return this.backups.verify(id, user.sub, 'api');
+  @ApiAcceptedResponse({ type: BackupTaskAcceptedDto })
+  verify(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<BackupTaskAcceptedDto> {
+    return this.backups.startVerify(id, user.sub, 'api');
   }
 
   @Post(':id/restore')
-  @HttpCode(200)
+  @HttpCode(202)
   @ApiOperation({
-    summary: 'Restore into a new database (default) or, with force, over the live one',
+    summary:
+      'Start a restore into a new database (default) or, with force, over the live one; ' +
+      'its state and result appear under `restore` of GET /backups/{id}',
   })
-  restore(@Param('id') id: string, @Body() body: RestoreBackupDto, @CurrentUser() user: AuthUser) {
+  @ApiAcceptedResponse({ type: RestoreAcceptedDto })
+  restore(
+    @Param('id') id: string,
+    @Body() body: RestoreBackupDto,
+    @CurrentUser() user: AuthUser,
+  ): Promise<RestoreAcceptedDto> {
     if (body.confirm !== id)
       throw badParameter('confirm', 'confirm must equal the backup id being restored');
-    return this.backups.restore(
+    return this.backups.startRestore(
       id,
       { targetDatabase: body.targetDatabase, force: body.force },
       user.sub,

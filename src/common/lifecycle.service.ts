@@ -6,6 +6,7 @@ export type Phase = 'starting' | 'ready' | 'stopping';
 @Injectable()
 export class LifecycleService {
   private current: Phase = 'starting';
+  private readonly stoppingListeners: (() => void)[] = [];
 
   get phase(): Phase {
     return this.current;
@@ -16,6 +17,13 @@ export class LifecycleService {
   }
 
   markStopping(): void {
+    if (this.current === 'stopping') return;
     this.current = 'stopping';
+    for (const listener of this.stoppingListeners) listener();
+  }
+
+  /** Called once when a signal starts the shutdown, before the drain delay and app.close(). */
+  onStopping(listener: () => void): void {
+    this.stoppingListeners.push(listener);
   }
 }
