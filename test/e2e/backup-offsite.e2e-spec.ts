@@ -1,10 +1,16 @@
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import request from 'supertest';
+import { BackupOffsite } from '../../src/backup/backup-offsite';
+import { BackupRepository, BackupRow, OffsiteState } from '../../src/backup/backup.repository';
 import { BackupService } from '../../src/backup/backup.service';
+import { AppConfig } from '../../src/config/config';
+import { MetricsService } from '../../src/monitoring/metrics/metrics.service';
 import { TestApp, startTestApp } from '../support/app';
 import { restoreBackup, verifyBackup } from '../support/backups';
 import { TestDatabase, createTestDatabase } from '../support/database';
@@ -232,5 +238,73 @@ describe('off-site backup copies on S3-compatible storage (s3rver)', () => {
       const kept = await getBackup(t, id);
       expect(await objectExists(s3, (kept.offsite as Body).key as string)).toBe(true);
     }
+  });
+});
+
+describe('off-site store on its own (no database)', () => {
+  let s3: TestS3;
+  let dir: string;
+  beforeAll(async () => {
+    s3 = await startTestS3('big');
+    dir = mkdtempSync(join(tmpdir(), 'trend-offsite-big-'));
+  });
+  afterAll(async () => {
+    await s3?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('uploads a file larger than one part in several parts and reads back the same sha256', async () => {
+    const bytes = randomBytes(19 * 1024 * 1024); // 8 MiB parts: three of them
+    const path = join(dir, 'big.dump');
+    writeFileSync(path, bytes);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const recorded: OffsiteState[] = [];
+    const repo = {
+      recordOffsite: (_id: string, state: OffsiteState) => {
+        recorded.push(state);
+        return Promise.resolve();
+      },
+    } as unknown as BackupRepository;
+    const config = {
+      backup: {
+        s3: {
+          bucket: 'big',
+          endpoint: s3.endpoint,
+          region: 'us-east-1',
+          prefix: 'p/',
+          accessKeyId: s3.env.BACKUP_S3_ACCESS_KEY_ID,
+          secretAccessKey: s3.env.BACKUP_S3_SECRET_ACCESS_KEY,
+          forcePathStyle: true,
+        },
+      },
+    } as unknown as AppConfig;
+    const offsite = new BackupOffsite(config, repo, new MetricsService());
+    const row = {
+      id: 'big1',
+      file: 'big.dump',
+      size_bytes: String(bytes.length),
+      sha256,
+      manifest: { sha256 },
+      offsite: null,
+    } as unknown as BackupRow;
+    const sent: string[] = [];
+    const send = S3Client.prototype.send;
+    const spy = jest.spyOn(S3Client.prototype, 'send').mockImplementation(function (
+      this: S3Client,
+      command: { constructor: { name: string } },
+    ) {
+      sent.push(command.constructor.name);
+      return (send as (c: unknown) => Promise<unknown>).call(this, command);
+    } as never);
+    const state = await offsite.upload(row, path).finally(() => spy.mockRestore());
+    expect(sent.filter((name) => name === 'UploadPartCommand')).toHaveLength(3);
+    expect(sent).toContain('CompleteMultipartUploadCommand');
+    expect(state).toMatchObject({ status: 'uploaded', key: 'p/big.dump', sha256 });
+    expect(recorded).toEqual([state]);
+    expect(await objectSha256({ ...s3, bucket: 'big' }, 'p/big.dump')).toEqual({
+      sha256,
+      bytes: bytes.length,
+    });
+    offsite.onModuleDestroy();
   });
 });
