@@ -7,6 +7,7 @@ import { HealthController } from './health/health.controller';
 import { HeapHealthIndicator } from './health/heap.health';
 import { LifecycleHealthIndicator } from './health/lifecycle.health';
 import { RedisHealthIndicator } from './health/redis.health';
+import { WalArchiveIndicator } from './health/wal-archive.health';
 import { HttpMetrics } from './metrics/http-metrics';
 import { IngestMetrics } from './metrics/ingest-metrics';
 import { MetricsCollector } from './metrics/metrics-collector.service';
@@ -30,6 +31,7 @@ import { MonitoringStatusService } from './status/monitoring-status.service';
     RedisHealthIndicator,
     DiskHealthIndicator,
     HeapHealthIndicator,
+    WalArchiveIndicator,
     HttpMetrics,
     IngestMetrics,
     MetricsCollector,

@@ -11,6 +11,7 @@ import { composeReport } from './health-report';
 import { HeapHealthIndicator } from './heap.health';
 import { LifecycleHealthIndicator } from './lifecycle.health';
 import { RedisHealthIndicator } from './redis.health';
+import { WalArchiveIndicator } from './wal-archive.health';
 
 /** Kubernetes probes and the Terminus report; the /monitoring/* paths are the seed's mirrors. */
 @ApiTags('health')
@@ -25,6 +26,7 @@ export class HealthController {
     private readonly redis: RedisHealthIndicator,
     private readonly disk: DiskHealthIndicator,
     private readonly heap: HeapHealthIndicator,
+    private readonly walArchive: WalArchiveIndicator,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -54,7 +56,7 @@ export class HealthController {
   @Get(['health', 'monitoring/health'])
   @ApiOperation({
     summary:
-      'Health report: database (latency), redis, backup-disk space, heap; 503 when a required check fails',
+      'Health report: database (latency), redis, backup-disk space, heap, WAL archiving; 503 when a required check fails',
   })
   async report() {
     const report = await composeReport([
@@ -62,6 +64,8 @@ export class HealthController {
       { key: 'redis', required: this.config.redis.required, run: () => this.redis.check('redis') },
       { key: 'backupDisk', required: true, run: () => this.disk.check('backupDisk') },
       { key: 'heap', required: true, run: () => this.heap.check('heap') },
+      // PITR's WAL archiving (SPEC §15): reported, but the service itself still works.
+      { key: 'walArchive', required: false, run: () => this.walArchive.check('walArchive') },
     ]);
     if (report.status !== 'ok') throw new ServiceUnavailableException(report);
     return report;
