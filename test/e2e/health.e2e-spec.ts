@@ -57,6 +57,7 @@ describe('health: database outage (own throwaway PostgreSQL)', () => {
       'database',
       'heap',
       'redis',
+      'walArchive',
     ]);
   });
 
