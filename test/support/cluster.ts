@@ -1,10 +1,13 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { freePort } from '../../src/common/free-port';
 import { TestDatabase } from './database';
+
+const execFileAsync = promisify(execFile);
 
 /** Debian's PostgreSQL 15 server binaries (package postgresql-15). */
 export const PG_BIN = process.env.TEST_PG_SERVER_BIN ?? '/usr/lib/postgresql/15/bin';
@@ -16,6 +19,23 @@ export function asPostgres(command: string, args: string[], timeoutMs = 120_000)
     timeout: timeoutMs,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/**
+ * The same without blocking the event loop: needed when the command talks to a server in this
+ * process (s3rver), which a synchronous call would starve.
+ */
+export async function asPostgresAsync(
+  command: string,
+  args: string[],
+  timeoutMs = 120_000,
+): Promise<string> {
+  const { stdout } = await execFileAsync('runuser', ['-u', 'postgres', '--', command, ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return stdout;
 }
 
 /** A directory under the temp dir owned by `postgres`. */
@@ -123,9 +143,14 @@ export async function startTestCluster(settings: Record<string, string>): Promis
     },
     stop: () => {
       try {
-        asPostgres(join(PG_BIN, 'pg_ctl'), ['-D', dataDir, '-m', 'fast', '-w', 'stop']);
+        asPostgres(join(PG_BIN, 'pg_ctl'), ['-D', dataDir, '-m', 'fast', '-w', '-t', '20', 'stop']);
       } catch {
-        // already stopped
+        // Already stopped, or a shutdown held up (an archiver that cannot finish): immediate.
+        try {
+          asPostgres(join(PG_BIN, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+        } catch {
+          // not running
+        }
       }
     },
     destroy: () => {

@@ -23,6 +23,7 @@ export const S3_SECRET_ACCESS_KEY = 'S3RVER';
  */
 export interface TestS3 {
   endpoint: string;
+  port: number;
   bucket: string;
   client: S3Client;
   env: Record<string, string>;
@@ -31,11 +32,14 @@ export interface TestS3 {
   destroy(): Promise<void>;
 }
 
-export async function startTestS3(bucket = 'backups'): Promise<TestS3> {
+export async function startTestS3(
+  bucket = 'backups',
+  tls?: { key: Buffer; cert: Buffer },
+): Promise<TestS3> {
   const port = await freePort();
   const directory = mkdtempSync(join(tmpdir(), 'trend-s3rver-'));
   let server: InstanceType<typeof S3rver> | undefined;
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const client = new S3Client({
     region: 'us-east-1',
     endpoint,
@@ -46,6 +50,7 @@ export async function startTestS3(bucket = 'backups'): Promise<TestS3> {
   });
   const s3: TestS3 = {
     endpoint,
+    port,
     bucket,
     client,
     env: {
@@ -63,6 +68,7 @@ export async function startTestS3(bucket = 'backups'): Promise<TestS3> {
         directory,
         silent: true,
         configureBuckets: [{ name: bucket }],
+        ...(tls ?? {}),
       });
       await server.run();
     },
