@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { AdvisoryLock } from '../database/advisory-lock';
 import { quoteIdent } from '../database/identifiers';
 import { serverMajor } from './pg-tools';
 
@@ -94,6 +95,13 @@ export function toBackupView(r: BackupRow): BackupView {
 const COLUMNS = `id, file, size_bytes, sha256, status, encrypted, trigger, started_at, finished_at,
   verified_at, deleted_at, error, manifest, verification, offsite, restore`;
 
+/**
+ * A task recorded `running` whose job lock ($2) nobody holds was left by a process that
+ * stopped (crash, SIGKILL): a new claim may take it over. A live run always holds the lock.
+ */
+const LOCK_FREE = `NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+  AND classid = 0 AND objid = $2 AND objsubid = 1)`;
+
 const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
 
 /**
@@ -175,19 +183,25 @@ export class BackupRepository {
       `UPDATE backups SET verification = jsonb_build_object('status', 'running',
          'startedAt', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
          'previous', CASE WHEN verification ? 'status' THEN verification->'previous' ELSE verification END)
-       WHERE id = $1 AND (verification IS NULL OR verification->>'status' IS DISTINCT FROM 'running')
+       WHERE id = $1 AND (verification IS NULL OR verification->>'status' IS DISTINCT FROM 'running'
+         OR ${LOCK_FREE})
        RETURNING id`,
-      [id],
+      [id, AdvisoryLock.BackupVerify],
     )) as [unknown[], number];
     return rows[0].length > 0;
   }
 
   async claimRestore(id: string, details: Record<string, unknown>): Promise<boolean> {
     const rows = (await this.dataSource.query(
-      `UPDATE backups SET restore = $2
-       WHERE id = $1 AND (restore IS NULL OR restore->>'status' IS DISTINCT FROM 'running')
+      `UPDATE backups SET restore = $3
+       WHERE id = $1 AND (restore IS NULL OR restore->>'status' IS DISTINCT FROM 'running'
+         OR ${LOCK_FREE})
        RETURNING id`,
-      [id, json({ ...details, status: 'running', startedAt: new Date().toISOString() })],
+      [
+        id,
+        AdvisoryLock.BackupRestore,
+        json({ ...details, status: 'running', startedAt: new Date().toISOString() }),
+      ],
     )) as [unknown[], number];
     return rows[0].length > 0;
   }
@@ -197,16 +211,6 @@ export class BackupRepository {
       id,
       json(restore),
     ]);
-  }
-
-  /** Verifications/restores left `running` by a process that stopped: interrupted. */
-  async interruptStaleTasks(): Promise<void> {
-    for (const column of ['verification', 'restore']) {
-      await this.dataSource.query(
-        `UPDATE backups SET ${column} = ${column} || '{"status":"interrupted","error":"interrupted: the process running it stopped"}'::jsonb
-         WHERE ${column}->>'status' = 'running'`,
-      );
-    }
   }
 
   async recordOffsite(id: string, offsite: OffsiteState): Promise<void> {

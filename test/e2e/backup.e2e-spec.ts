@@ -327,6 +327,17 @@ describe('backups (real pg_dump / pg_restore)', () => {
     expect(await metric(t, /^errors_total\{service="backup",type="verify_row_counts"\} /)).toBe(1);
   });
 
+  it('a verification left running by a process that stopped does not block a new one', async () => {
+    // As a SIGKILLed replica leaves it: status running, but nobody holds the verify lock.
+    await db.query(
+      `UPDATE backups SET verification = '{"status":"running","startedAt":"2026-01-01T00:00:00.000Z"}' WHERE id = $1`,
+      [backup.id],
+    );
+    const res = await verifyBackup(t, backup.id as string);
+    expect(res).toMatchObject({ status: 'succeeded', ok: true });
+    expect(res.restoreDurationMs).toBeGreaterThan(0);
+  });
+
   it("a partitioned table's total that differs from the manifest fails verification too", async () => {
     const other = await createBackup(t);
     const manifest = other.manifest as { rowCounts: { tables: Record<string, number> } };
