@@ -12,6 +12,7 @@ import { ConsoleLogger, HttpException, INestApplicationContext, LogLevel } from 
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startCliApp } from '../cli-app';
+import { LifecycleService } from '../common/lifecycle.service';
 import { BackupService } from './backup.service';
 
 const USAGE =
@@ -96,6 +97,12 @@ async function main(): Promise<number> {
   let app: INestApplicationContext | undefined;
   try {
     app = await startCliApp(new StderrLogger('backup', { logLevels: ['error', 'warn', 'log'] }));
+    // The pg tools run in their own process group, so Ctrl-C reaches only this process: stop
+    // them and let the job record `interrupted` (a second Ctrl-C ends the CLI at once).
+    const lifecycle = app.get(LifecycleService);
+    const stop = () => lifecycle.markStopping();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
     const { output, ok } = await execute(app.get(BackupService), command, id, values);
     process.stdout.write(JSON.stringify(output, null, 2) + '\n');
     return ok ? 0 : 1;

@@ -20,7 +20,8 @@ export class BackupController {
   @Post()
   @HttpCode(202)
   @ApiOperation({ summary: 'Start a backup; answers with its id before the dump finishes' })
-  create(@CurrentUser() user: AuthUser) {
+  @ApiAcceptedResponse({ type: BackupTaskAcceptedDto })
+  create(@CurrentUser() user: AuthUser): Promise<BackupTaskAcceptedDto> {
     return this.backups.start(user.sub, 'api');
   }
 

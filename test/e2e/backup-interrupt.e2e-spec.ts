@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,12 +38,15 @@ describe('SIGINT to the service process group during a verify', () => {
   let db: TestDatabase;
   let service: ChildService | undefined;
   let bin: string;
+  let backupDir: string;
+  let backupId: string;
   const encryptionKey = randomBytes(32).toString('base64');
   const auth = { Authorization: `Bearer ${tokenFor(['admin'])}` };
 
   beforeAll(async () => {
     db = await createTestDatabase('backup_sigint');
     bin = mkdtempSync(join(tmpdir(), 'trend-sigint-bin-'));
+    backupDir = mkdtempSync(join(tmpdir(), 'trend-sigint-backups-'));
     // Wrappers that record their environment and the signals they get; pg_restore's real
     // restore (not --list/--version) waits first, so the test can signal mid-verify.
     for (const tool of ['pg_dump', 'pg_restore', 'psql'] as const) {
@@ -71,6 +75,7 @@ describe('SIGINT to the service process group during a verify', () => {
     await service?.stop();
     await db?.drop();
     rmSync(bin, { recursive: true, force: true });
+    rmSync(backupDir, { recursive: true, force: true });
   });
 
   it('children survive the group SIGINT, are stopped by the service, and the job is interrupted', async () => {
@@ -80,6 +85,7 @@ describe('SIGINT to the service process group during a verify', () => {
         JWT_SECRET: TEST_JWT_SECRET,
         BACKUP_ENCRYPTION_KEY: encryptionKey,
         PG_BIN_DIR: bin,
+        BACKUP_DIR: backupDir,
       },
       { detached: true },
     );
@@ -89,6 +95,7 @@ describe('SIGINT to the service process group during a verify', () => {
     });
     expect(created.status).toBe(202);
     const { id } = (await created.json()) as { id: string };
+    backupId = id;
     let row: { status: string } | undefined;
     for (let i = 0; i < 300 && row?.status !== 'succeeded'; i++) {
       [row] = await db.query<{ status: string }>('SELECT status FROM backups WHERE id = $1', [id]);
@@ -153,4 +160,51 @@ describe('SIGINT to the service process group during a verify', () => {
     await service.stop();
     service = undefined;
   }, 180_000);
+
+  it('the CLI: Ctrl-C stops the tools through the CLI and the verify is interrupted, not failed', async () => {
+    const restoreLog = join(bin, 'pg_restore.log');
+    const seen = readFileSync(restoreLog, 'utf8').match(/^restore \d+$/gm)?.length ?? 0;
+    const cli = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', 'src/backup/backup.cli.ts', 'verify', backupId],
+      {
+        env: {
+          ...process.env,
+          ...db.env,
+          NODE_ENV: 'test',
+          JWT_SECRET: TEST_JWT_SECRET,
+          BACKUP_ENCRYPTION_KEY: encryptionKey,
+          PG_BIN_DIR: bin,
+          BACKUP_DIR: backupDir,
+          DATA_DIR: backupDir,
+          LOG_LEVEL: 'error',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      },
+    );
+    let stdout = '';
+    cli.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    cli.stderr.on('data', () => undefined);
+    const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
+    const restorePid = await until('the CLI’s pg_restore to start restoring', () => {
+      const all = [...readFileSync(restoreLog, 'utf8').matchAll(/^restore (\d+)$/gm)];
+      return all.length > seen ? Number(all[all.length - 1][1]) : undefined;
+    });
+    process.kill(-cli.pid!, 'SIGINT');
+    expect(await exited).toBe(1);
+    const log = readFileSync(restoreLog, 'utf8');
+    expect(log).not.toMatch(/signal INT/);
+    expect(log).toContain(`signal TERM ${restorePid}`);
+    expect(JSON.parse(stdout)).toMatchObject({
+      status: 'interrupted',
+      ok: false,
+      failedStep: null,
+    });
+    const [backup] = await db.query<{ verification: Record<string, unknown> }>(
+      'SELECT verification FROM backups WHERE id = $1',
+      [backupId],
+    );
+    expect(backup.verification).toMatchObject({ status: 'interrupted' });
+  }, 120_000);
 });
