@@ -13,6 +13,7 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startCliApp } from '../cli-app';
 import { cliLogLevels, printHelp, wantsHelp } from '../common/cli';
+import { LifecycleService } from '../common/lifecycle.service';
 import { BackupService } from './backup.service';
 
 const USAGE =
@@ -55,20 +56,18 @@ async function execute(
     case 'list':
       return { output: await backups.list(Number(values.limit ?? 100)), ok: true };
     case 'verify': {
-      const result = await backups.verify(id!, actor(), 'cli');
+      const result = await backups.verifyAndWait(id!, actor(), 'cli');
       return { output: result, ok: result.ok };
     }
     case 'restore': {
       const target = values.target as string | undefined;
-      return {
-        output: await backups.restore(
-          id!,
-          { targetDatabase: target, force: values.force === true },
-          actor(),
-          'cli',
-        ),
-        ok: true,
-      };
+      const result = await backups.restoreAndWait(
+        id!,
+        { targetDatabase: target, force: values.force === true },
+        actor(),
+        'cli',
+      );
+      return { output: result, ok: result.status === 'succeeded' };
     }
     case 'rotate':
       return { output: await backups.rotate(), ok: true };
@@ -100,6 +99,12 @@ async function main(): Promise<number> {
   let app: INestApplicationContext | undefined;
   try {
     app = await startCliApp(new StderrLogger('backup', { logLevels: cliLogLevels() }));
+    // The pg tools run in their own process group, so Ctrl-C reaches only this process: stop
+    // them and let the job record `interrupted` (a second Ctrl-C ends the CLI at once).
+    const lifecycle = app.get(LifecycleService);
+    const stop = () => lifecycle.markStopping();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
     const { output, ok } = await execute(app.get(BackupService), command, id, values);
     process.stdout.write(JSON.stringify(output, null, 2) + '\n');
     return ok ? 0 : 1;

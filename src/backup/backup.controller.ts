@@ -13,14 +13,13 @@ import { badParameter } from '../common/field-errors';
 import { ApiAuthErrors, ApiErrorResponses } from '../common/openapi';
 import { BackupRepository, toBackupView } from './backup.repository';
 import { BackupService } from './backup.service';
+import { BackupDto, BackupPageDto } from './dto/backup-response.dto';
 import {
-  BackupDto,
-  BackupPageDto,
-  BackupStartedDto,
-  RestoreResultDto,
-  VerificationResultDto,
-} from './dto/backup-response.dto';
-import { ListBackupsQueryDto, RestoreBackupDto } from './dto/backup.dto';
+  BackupTaskAcceptedDto,
+  ListBackupsQueryDto,
+  RestoreAcceptedDto,
+  RestoreBackupDto,
+} from './dto/backup.dto';
 
 const BACKUP_ID = { name: 'id', description: 'Backup id', example: '20261130T020000Z-1a2b3c' };
 
@@ -38,8 +37,8 @@ export class BackupController {
   @Post()
   @HttpCode(202)
   @ApiOperation({ summary: 'Start a backup; answers with its id before the dump finishes' })
-  @ApiAcceptedResponse({ type: BackupStartedDto })
-  create(@CurrentUser() user: AuthUser) {
+  @ApiAcceptedResponse({ type: BackupTaskAcceptedDto })
+  create(@CurrentUser() user: AuthUser): Promise<BackupTaskAcceptedDto> {
     return this.backups.start(user.sub, 'api');
   }
 
@@ -64,30 +63,44 @@ export class BackupController {
   }
 
   @Post(':id/verify')
-  @HttpCode(200)
+  @HttpCode(202)
   @ApiOperation({
     summary:
-      'Checksum, decrypt, pg_restore --list, restore into a scratch database, compare row counts',
+      'Start a verification (checksum, decrypt, pg_restore --list, timed scratch restore, row counts); ' +
+      'its state and result appear under `verification` of GET /backups/{id}',
   })
   @ApiParam(BACKUP_ID)
-  @ApiOkResponse({ type: VerificationResultDto })
-  @ApiErrorResponses([404, 'No backup with this id'])
-  verify(@Param('id') id: string, @CurrentUser() user: AuthUser) {
-    return this.backups.verify(id, user.sub, 'api');
+  @ApiAcceptedResponse({ type: BackupTaskAcceptedDto })
+  @ApiErrorResponses(
+    [404, 'No backup with this id'],
+    [409, 'A verify or restore of it is already running'],
+  )
+  verify(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<BackupTaskAcceptedDto> {
+    return this.backups.startVerify(id, user.sub, 'api');
   }
 
   @Post(':id/restore')
-  @HttpCode(200)
+  @HttpCode(202)
   @ApiOperation({
-    summary: 'Restore into a new database (default) or, with force, over the live one',
+    summary:
+      'Start a restore into a new database (default) or, with force, over the live one; ' +
+      'its state and result appear under `restore` of GET /backups/{id}',
   })
   @ApiParam(BACKUP_ID)
-  @ApiOkResponse({ type: RestoreResultDto })
-  @ApiErrorResponses(400, [404, 'No backup with this id'])
-  restore(@Param('id') id: string, @Body() body: RestoreBackupDto, @CurrentUser() user: AuthUser) {
+  @ApiAcceptedResponse({ type: RestoreAcceptedDto })
+  @ApiErrorResponses(
+    400,
+    [404, 'No backup with this id'],
+    [409, 'A verify or restore of it is already running'],
+  )
+  restore(
+    @Param('id') id: string,
+    @Body() body: RestoreBackupDto,
+    @CurrentUser() user: AuthUser,
+  ): Promise<RestoreAcceptedDto> {
     if (body.confirm !== id)
       throw badParameter('confirm', 'confirm must equal the backup id being restored');
-    return this.backups.restore(
+    return this.backups.startRestore(
       id,
       { targetDatabase: body.targetDatabase, force: body.force },
       user.sub,

@@ -3,11 +3,26 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { CursorPosition, cursorTimeSql, keysetAfter } from '../common/cursor';
+import { AdvisoryLock } from '../database/advisory-lock';
 import { quoteIdent } from '../database/identifiers';
 import { serverMajor } from './pg-tools';
 
 /** Exact row counts by schema-qualified, quoted table name. */
 export type RowCounts = Record<string, number>;
+
+/** Where an off-site copy stands (SPEC §15). */
+export interface OffsiteState {
+  key: string;
+  status: 'uploaded' | 'failed' | 'deleted';
+  uploadedAt: string | null;
+  error: string | null;
+  sizeBytes?: number;
+  sha256?: string;
+  attempts?: number;
+}
+
+/** A background verify or restore as recorded on the backup. */
+export type TaskStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'skipped_locked';
 
 export type BackupStatus = 'running' | 'succeeded' | 'failed';
 
@@ -26,6 +41,8 @@ export interface BackupRow {
   error: string | null;
   manifest: Record<string, unknown> | null;
   verification: Record<string, unknown> | null;
+  offsite: OffsiteState | null;
+  restore: Record<string, unknown> | null;
 }
 
 export interface BackupView {
@@ -43,6 +60,10 @@ export interface BackupView {
   deletedAt: string | null;
   error: string | null;
   verification: Record<string, unknown> | null;
+  /** Duration of the last successful scratch restore (verify): the measured RTO. */
+  restoreDurationMs: number | null;
+  offsite: OffsiteState | null;
+  restore: Record<string, unknown> | null;
   manifest: Record<string, unknown> | null;
 }
 
@@ -62,12 +83,25 @@ export function toBackupView(r: BackupRow): BackupView {
     deletedAt: r.deleted_at?.toISOString() ?? null,
     error: r.error,
     verification: r.verification,
+    restoreDurationMs:
+      typeof r.verification?.restoreDurationMs === 'number'
+        ? r.verification.restoreDurationMs
+        : null,
+    offsite: r.offsite,
+    restore: r.restore,
     manifest: r.manifest,
   };
 }
 
 const COLUMNS = `id, file, size_bytes, sha256, status, encrypted, trigger, started_at, finished_at,
-  verified_at, deleted_at, error, manifest, verification`;
+  verified_at, deleted_at, error, manifest, verification, offsite, restore`;
+
+/**
+ * A task recorded `running` whose job lock ($2) nobody holds was left by a process that
+ * stopped (crash, SIGKILL): a new claim may take it over. A live run always holds the lock.
+ */
+const LOCK_FREE = `NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+  AND classid = 0 AND objid = $2 AND objsubid = 1)`;
 
 const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
 
@@ -149,13 +183,87 @@ export class BackupRepository {
     return rows;
   }
 
+  /**
+   * Marks a verification as started unless one is already running for this backup (then
+   * false). The previous outcome stays readable under `previous`.
+   */
+  async claimVerification(id: string): Promise<boolean> {
+    const rows = (await this.dataSource.query(
+      `UPDATE backups SET verification = jsonb_build_object('status', 'running',
+         'startedAt', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+         'previous', CASE WHEN verification ? 'status' THEN verification->'previous' ELSE verification END)
+       WHERE id = $1 AND (verification IS NULL OR verification->>'status' IS DISTINCT FROM 'running'
+         OR ${LOCK_FREE})
+       RETURNING id`,
+      [id, AdvisoryLock.BackupVerify],
+    )) as [unknown[], number];
+    return rows[0].length > 0;
+  }
+
+  async claimRestore(id: string, details: Record<string, unknown>): Promise<boolean> {
+    const rows = (await this.dataSource.query(
+      `UPDATE backups SET restore = $3
+       WHERE id = $1 AND (restore IS NULL OR restore->>'status' IS DISTINCT FROM 'running'
+         OR ${LOCK_FREE})
+       RETURNING id`,
+      [
+        id,
+        AdvisoryLock.BackupRestore,
+        json({ ...details, status: 'running', startedAt: new Date().toISOString() }),
+      ],
+    )) as [unknown[], number];
+    return rows[0].length > 0;
+  }
+
+  async recordRestore(id: string, restore: Record<string, unknown>): Promise<void> {
+    await this.dataSource.query(`UPDATE backups SET restore = $2 WHERE id = $1`, [
+      id,
+      json(restore),
+    ]);
+  }
+
+  async recordOffsite(id: string, offsite: OffsiteState): Promise<void> {
+    await this.dataSource.query(`UPDATE backups SET offsite = $2 WHERE id = $1`, [
+      id,
+      json(offsite),
+    ]);
+  }
+
+  /** Succeeded, not deleted backups whose off-site copy is missing or failed (oldest first). */
+  async pendingOffsite(): Promise<BackupRow[]> {
+    return (await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM backups
+       WHERE status = 'succeeded' AND deleted_at IS NULL
+         AND (offsite IS NULL OR offsite->>'status' = 'failed')
+       ORDER BY started_at`,
+    )) as BackupRow[];
+  }
+
+  async latestOffsiteUpload(): Promise<Date | null> {
+    const [row] = (await this.dataSource.query(
+      `SELECT max((offsite->>'uploadedAt')::timestamptz) AS at FROM backups WHERE offsite->>'status' = 'uploaded'`,
+    )) as { at: Date | null }[];
+    return row.at;
+  }
+
+  async latestRestoreDurationMs(): Promise<number | null> {
+    const [row] = (await this.dataSource.query(
+      `SELECT (verification->>'restoreDurationMs')::float8 AS ms FROM backups
+       WHERE verification ? 'restoreDurationMs' ORDER BY verified_at DESC NULLS LAST LIMIT 1`,
+    )) as { ms: number | null }[] | [];
+    return row?.ms ?? null;
+  }
+
   async recordVerification(
     id: string,
     verification: Record<string, unknown>,
     ok: boolean,
   ): Promise<void> {
+    // An interrupted run says nothing about the backup: the outcome before it stays readable.
     await this.dataSource.query(
-      `UPDATE backups SET verification = $2, verified_at = CASE WHEN $3 THEN clock_timestamp() ELSE verified_at END
+      `UPDATE backups SET verification = CASE WHEN $2::jsonb->>'status' = 'interrupted'
+           THEN $2::jsonb || jsonb_build_object('previous', verification->'previous') ELSE $2::jsonb END,
+         verified_at = CASE WHEN $3 THEN clock_timestamp() ELSE verified_at END
        WHERE id = $1`,
       [id, json(verification), ok],
     );
@@ -212,19 +320,32 @@ export class BackupRepository {
    * Exact count(*) of every ordinary table seen by `client`'s snapshot (partitions counted one
    * by one, parents not double-counted). Names come back quoted by quote_ident.
    */
-  async snapshotRowCounts(client: Client): Promise<RowCounts> {
+  async snapshotRowCounts(
+    client: Client,
+  ): Promise<{ tables: RowCounts; partitioned: Record<string, string[]> }> {
     const tables = (
-      await client.query<{ name: string }>(
-        `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name
+      await client.query<{ name: string; kind: string; leaves: string[] | null }>(
+        `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, c.relkind::text AS kind,
+           CASE WHEN c.relkind = 'p' THEN ARRAY(
+             SELECT quote_ident(ln.nspname) || '.' || quote_ident(l.relname)
+             FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid
+             JOIN pg_namespace ln ON ln.oid = l.relnamespace
+             WHERE t.isleaf ORDER BY 1) END AS leaves
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE c.relkind = 'r' AND c.relpersistence <> 't'
+         WHERE c.relkind IN ('r', 'p') AND c.relpersistence <> 't'
            AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
          ORDER BY 1`,
       )
     ).rows;
     const counts: RowCounts = {};
-    for (const { name } of tables) counts[name] = await this.countRows(client, name);
-    return counts;
+    const partitioned: Record<string, string[]> = {};
+    // Partitions one by one, and each partitioned table's total under its own name (its
+    // count(*) in the same snapshot, so it equals the sum of its partitions).
+    for (const { name, kind, leaves } of tables) {
+      counts[name] = await this.countRows(client, name);
+      if (kind === 'p') partitioned[name] = leaves ?? [];
+    }
+    return { tables: counts, partitioned };
   }
 
   /** count(*) of one table; `name` is a quoted name as snapshotRowCounts returns it. */

@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { ConnectionTarget } from '../database/data-source';
@@ -35,18 +35,6 @@ export function resolvePgTool(tool: PgTool, binDir?: string): string {
   );
 }
 
-/** Environment for a libpq tool: the password travels in PGPASSWORD, never in argv or logs. */
-export function pgEnv(target: ConnectionTarget): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    PGPASSWORD: target.password,
-    PGSSLMODE: target.ssl === 'disable' ? 'prefer' : target.ssl,
-    ...(target.caFile ? { PGSSLROOTCERT: target.caFile } : {}),
-    PGAPPNAME: 'trend-service-backup',
-    PGCONNECT_TIMEOUT: '10',
-  };
-}
-
 /** Connection arguments (no password). */
 export function connArgs(target: ConnectionTarget, database: string): string[] {
   return [
@@ -61,34 +49,6 @@ export function connArgs(target: ConnectionTarget, database: string): string[] {
     database,
   ];
 }
-
-/** Runs a tool to completion, collecting stdout and (bounded) stderr; rejects on a non-zero exit. */
-export function runTool(
-  path: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  type: string,
-): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    const stderr = collectStderr(child);
-    child.on('error', (error) => reject(new BackupError(type, `${path}: ${error.message}`)));
-    child.on('close', (code, signal) => {
-      const text = Buffer.concat(out).toString('utf8');
-      if (code === 0) return resolve({ stdout: text, stderr: stderr() });
-      reject(
-        new BackupError(
-          type,
-          `${toolName(path)} exited with ${signal ?? code}: ${stderr() || 'no output'}`,
-        ),
-      );
-    });
-  });
-}
-
-const toolName = (path: string) => path.split(/[\\/]/).pop() ?? path;
 
 /** Keeps the last 4 KB of stderr (enough for the error line, bounded for huge outputs). */
 export function collectStderr(child: ChildProcess): () => string {
@@ -108,11 +68,6 @@ export function parseToolVersion(output: string): { major: number; version: stri
       `cannot read the tool version from "${output.trim()}"`,
     );
   return { major: Number(match[1]), version: match[2] ? `${match[1]}.${match[2]}` : match[1] };
-}
-
-export async function toolVersion(path: string): Promise<{ major: number; version: string }> {
-  const { stdout } = await runTool(path, ['--version'], process.env, 'version_unknown');
-  return parseToolVersion(stdout);
 }
 
 /** server_version_num 150020 → 15; 90624 → 9. */

@@ -26,7 +26,13 @@ export class LifecycleService {
   }
 
   markStopping(): void {
+    if (this.current === 'stopping') return;
     this.current = 'stopping';
     if (!this.stoppingController.signal.aborted) this.stoppingController.abort();
+  }
+
+  /** Called once when a signal starts the shutdown, before the drain delay and app.close(). */
+  onStopping(listener: () => void): void {
+    this.stopping.addEventListener('abort', listener, { once: true });
   }
 }

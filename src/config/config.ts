@@ -90,6 +90,16 @@ export interface AppConfig {
     keepWeekly: number;
     keepMonthly: number;
     pgBinDir?: string;
+    /** Off-site copies (SPEC §15); undefined when BACKUP_S3_BUCKET is unset. */
+    s3?: {
+      bucket: string;
+      endpoint?: string;
+      region: string;
+      prefix: string;
+      accessKeyId?: string;
+      secretAccessKey?: string;
+      forcePathStyle: boolean;
+    };
   };
   analytics: { statementTimeoutMs: number; maxRangeDays: number; maxBuckets: number };
   /** dir undefined = the installation's dist/web (see src/dashboard/). */
@@ -225,6 +235,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       keepWeekly: env.BACKUP_KEEP_WEEKLY,
       keepMonthly: env.BACKUP_KEEP_MONTHLY,
       pgBinDir: env.PG_BIN_DIR,
+      s3: env.BACKUP_S3_BUCKET
+        ? {
+            bucket: env.BACKUP_S3_BUCKET,
+            endpoint: env.BACKUP_S3_ENDPOINT,
+            region: env.BACKUP_S3_REGION,
+            prefix: env.BACKUP_S3_PREFIX,
+            accessKeyId: env.BACKUP_S3_ACCESS_KEY_ID,
+            secretAccessKey: env.BACKUP_S3_SECRET_ACCESS_KEY,
+            forcePathStyle: env.BACKUP_S3_FORCE_PATH_STYLE,
+          }
+        : undefined,
     },
     analytics: {
       statementTimeoutMs: env.ANALYTICS_STATEMENT_TIMEOUT_MS,
@@ -250,6 +271,11 @@ type CleanEnv = ReturnType<typeof cleanEnv<typeof envSchema>>;
 /** Rules that involve more than one variable. */
 function crossChecks(env: CleanEnv): string[] {
   const problems: string[] = [];
+  if (
+    (env.BACKUP_S3_ACCESS_KEY_ID === undefined) !==
+    (env.BACKUP_S3_SECRET_ACCESS_KEY === undefined)
+  )
+    problems.push('BACKUP_S3_ACCESS_KEY_ID / BACKUP_S3_SECRET_ACCESS_KEY: set both or neither');
   if (env.JWT_SECRET !== undefined && Buffer.byteLength(env.JWT_SECRET) < 32) {
     problems.push('JWT_SECRET: must be at least 32 bytes');
   }

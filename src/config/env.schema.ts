@@ -38,6 +38,26 @@ export function parseDuration(input: string): number {
 
 export const duration = makeValidator<number>(parseDuration);
 
+/** An http(s) URL (S3 endpoints). */
+const httpUrl = makeValidator<string>((input) => {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new Error('must be an http(s) URL, e.g. https://s3.example.com');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error('must be an http(s) URL, e.g. https://s3.example.com');
+  return input;
+});
+
+/** An S3 key prefix: empty, or segments of safe characters ending in "/". */
+const s3Prefix = makeValidator<string>((input) => {
+  if (input !== '' && !/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*\/$/.test(input))
+    throw new Error('must be empty or like "backups/trend-service/" (ends with /, no "//")');
+  return input;
+});
+
 /** Five- or six-field cron expressions, checked for shape only (the scheduler parses them). */
 /** Cron expressions, parsed by the scheduler's own parser so a bad one fails here, named. */
 export const cron = makeValidator<string>((input) => {
@@ -262,6 +282,31 @@ export const envSchema = {
   BACKUP_KEEP_WEEKLY: nonNegative({ default: 4, desc: 'Weekly backups kept' }),
   BACKUP_KEEP_MONTHLY: nonNegative({ default: 6, desc: 'Monthly backups kept' }),
   PG_BIN_DIR: str({ default: undefined, desc: 'Directory of pg_dump/pg_restore (default: PATH)' }),
+  BACKUP_S3_BUCKET: str({
+    default: undefined,
+    desc: 'Copy every backup and its manifest to this S3 bucket (off-site); unset = off',
+  }),
+  BACKUP_S3_ENDPOINT: httpUrl({
+    default: undefined,
+    desc: 'S3-compatible endpoint URL (e.g. https://minio.example:9000); unset = AWS',
+  }),
+  BACKUP_S3_REGION: str({ default: 'us-east-1', desc: 'Region of the backup bucket' }),
+  BACKUP_S3_PREFIX: s3Prefix({
+    default: 'trend-service/',
+    desc: 'Key prefix of off-site backups inside the bucket',
+  }),
+  BACKUP_S3_ACCESS_KEY_ID: str({
+    default: undefined,
+    desc: 'Access key id for the backup bucket (default: the AWS SDK credential chain)',
+  }),
+  BACKUP_S3_SECRET_ACCESS_KEY: str({
+    default: undefined,
+    desc: 'Secret access key for the backup bucket (sensitive)',
+  }),
+  BACKUP_S3_FORCE_PATH_STYLE: bool({
+    default: false,
+    desc: 'Path-style bucket URLs (most S3-compatible servers: MinIO, Ceph, s3rver)',
+  }),
 
   ANALYTICS_STATEMENT_TIMEOUT_MS: positive({
     default: 10_000,

@@ -13,5 +13,12 @@ export type JobName = keyof typeof JOB_LOCKS;
 export const JOB_NAMES = Object.keys(JOB_LOCKS) as JobName[];
 
 export type JobTrigger = 'cron' | 'api' | 'cli';
-export type JobStatus = 'running' | 'succeeded' | 'failed' | 'skipped_locked';
-export const JOB_STATUSES: JobStatus[] = ['running', 'succeeded', 'failed', 'skipped_locked'];
+/** `interrupted`: cut short by the service's shutdown (a job's own failure is `failed`). */
+export type JobStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'skipped_locked';
+export const JOB_STATUSES: JobStatus[] = [
+  'running',
+  'succeeded',
+  'failed',
+  'interrupted',
+  'skipped_locked',
+];

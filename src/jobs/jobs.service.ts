@@ -19,6 +19,9 @@ export class JobFailure extends Error {
   }
 }
 
+/** Thrown by job work that was cut short by shutdown: the run is recorded `interrupted`. */
+export class JobInterrupted extends JobFailure {}
+
 export interface JobOutcome<T extends JobDetails> {
   runId: string;
   status: Exclude<JobStatus, 'running'>;
@@ -88,11 +91,12 @@ export class JobsService implements BeforeApplicationShutdown {
         } catch (error) {
           const message = (error as Error).message;
           const details = error instanceof JobFailure ? error.details : null;
-          await this.runs.finish(runId, 'failed', details, message).catch((e: Error) => {
+          const status = error instanceof JobInterrupted ? 'interrupted' : 'failed';
+          await this.runs.finish(runId, status, details, message).catch((e: Error) => {
             this.logger.error(`could not record failure of ${job} run ${runId}: ${e.message}`);
           });
-          this.metrics.errors.inc({ service: 'jobs', type: job });
-          return { runId, status: 'failed', error: message, ...(details ? { details } : {}) };
+          if (status === 'failed') this.metrics.errors.inc({ service: 'jobs', type: job });
+          return { runId, status, error: message, ...(details ? { details } : {}) };
         }
       },
       { wait: false },
@@ -110,6 +114,7 @@ export class JobsService implements BeforeApplicationShutdown {
     if (outcome.status !== 'skipped_locked') this.metrics.jobDuration.observe({ job }, seconds);
     const line = `job ${job} (${trigger}) run ${outcome.runId}: ${outcome.status} in ${seconds.toFixed(3)} s`;
     if (outcome.status === 'failed') this.logger.error(`${line}: ${outcome.error}`);
+    else if (outcome.status === 'interrupted') this.logger.warn(`${line}: ${outcome.error}`);
     else this.logger.log(line);
     return outcome;
   }

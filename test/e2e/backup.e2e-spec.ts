@@ -17,6 +17,7 @@ import { loadConfig } from '../../src/config/config';
 import { TestApp, startTestApp } from '../support/app';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import { randomObservations, seeded } from '../support/observations';
+import { restoreBackup, verifyBackup } from '../support/backups';
 import { bearer } from '../support/tokens';
 
 const run = promisify(execFile);
@@ -163,10 +164,20 @@ describe('backups (real pg_dump / pg_restore)', () => {
       .tables;
     const [{ n }] = await db.query<{ n: string }>('SELECT count(*) AS n FROM trend_observations');
     expect(Number(n)).toBeGreaterThan(1000);
-    const observationRows = Object.entries(tables)
-      .filter(([name]) => name.startsWith('public.trend_observations'))
-      .reduce((sum, [, count]) => sum + count, 0);
+    // Each partition counted on its own, and the partitioned table's total under its own name.
+    const partitioned = (manifest.rowCounts as { partitioned: Record<string, string[]> })
+      .partitioned;
+    const partitionNames = (
+      await db.query<{ name: string }>(
+        `SELECT 'public.' || quote_ident(c.relname) AS name FROM pg_inherits i
+         JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'trend_observations'::regclass ORDER BY 1`,
+      )
+    ).map((r) => r.name);
+    expect(partitionNames.length).toBeGreaterThan(1);
+    expect(partitioned['public.trend_observations']).toEqual(partitionNames);
+    const observationRows = partitionNames.reduce((sum, name) => sum + tables[name], 0);
     expect(observationRows).toBe(Number(n));
+    expect(tables['public.trend_observations']).toBe(Number(n));
 
     const { stdout } = await run('pg_restore', ['--list', file]);
     expect(stdout).toMatch(/TABLE public trend_observations /);
@@ -218,12 +229,13 @@ describe('backups (real pg_dump / pg_restore)', () => {
   it('restores into a new database: row counts and ordered-row checksums equal the source', async () => {
     const target = `${db.name}_r1`;
     extraDatabases.push(target);
-    const res = await request(t.http)
-      .post(`/api/v1/admin/backups/${backup.id}/restore`)
-      .set(bearer(['admin']))
-      .send({ confirm: backup.id, targetDatabase: target });
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({
+    const restored = await restoreBackup(t, backup.id as string, {
+      confirm: backup.id,
+      targetDatabase: target,
+    });
+    expect(restored).toMatchObject({
+      status: 'succeeded',
+      source: 'local',
       targetDatabase: target,
       overLiveDatabase: false,
       rowCounts: { mismatches: [] },
@@ -242,11 +254,8 @@ describe('backups (real pg_dump / pg_restore)', () => {
   });
 
   it('restores into <db>_restore_<id> by default, and refuses an existing target', async () => {
-    const res = await request(t.http)
-      .post(`/api/v1/admin/backups/${backup.id}/restore`)
-      .set(bearer(['admin']))
-      .send({ confirm: backup.id });
-    expect(res.status).toBe(200);
+    const res = { body: await restoreBackup(t, backup.id as string, { confirm: backup.id }) };
+    expect(res.body.status).toBe('succeeded');
     // At most 63 bytes: the database name is shortened, the suffix naming the backup kept whole.
     const suffix = `_restore_${(backup.id as string).toLowerCase().replace(/-/g, '_')}`;
     const expected = `${db.name.slice(0, 63 - suffix.length)}${suffix}`;
@@ -261,11 +270,10 @@ describe('backups (real pg_dump / pg_restore)', () => {
   });
 
   it('verifies by restoring into a scratch database that is dropped afterwards', async () => {
-    const res = await request(t.http)
-      .post(`/api/v1/admin/backups/${backup.id}/verify`)
-      .set(bearer(['admin']));
-    expect(res.status).toBe(200);
+    const res = { body: await verifyBackup(t, backup.id as string) };
     expect(res.body).toMatchObject({
+      status: 'succeeded',
+      source: 'local',
       ok: true,
       failedStep: null,
       steps: {
@@ -302,9 +310,7 @@ describe('backups (real pg_dump / pg_restore)', () => {
       other.id,
       JSON.stringify(manifest),
     ]);
-    const res = await request(t.http)
-      .post(`/api/v1/admin/backups/${other.id}/verify`)
-      .set(bearer(['admin']));
+    const res = { body: await verifyBackup(t, other.id as string) };
     expect(res.body).toMatchObject({
       ok: false,
       failedStep: 'row_counts',
@@ -319,6 +325,34 @@ describe('backups (real pg_dump / pg_restore)', () => {
     ]);
     expect(await databaseExists(db, res.body.scratchDatabase as string)).toBe(false);
     expect(await metric(t, /^errors_total\{service="backup",type="verify_row_counts"\} /)).toBe(1);
+  });
+
+  it('a verification left running by a process that stopped does not block a new one', async () => {
+    // As a SIGKILLed replica leaves it: status running, but nobody holds the verify lock.
+    await db.query(
+      `UPDATE backups SET verification = '{"status":"running","startedAt":"2026-01-01T00:00:00.000Z"}' WHERE id = $1`,
+      [backup.id],
+    );
+    const res = await verifyBackup(t, backup.id as string);
+    expect(res).toMatchObject({ status: 'succeeded', ok: true });
+    expect(res.restoreDurationMs).toBeGreaterThan(0);
+  });
+
+  it("a partitioned table's total that differs from the manifest fails verification too", async () => {
+    const other = await createBackup(t);
+    const manifest = other.manifest as { rowCounts: { tables: Record<string, number> } };
+    const total = manifest.rowCounts.tables['public.trend_observations'];
+    manifest.rowCounts.tables['public.trend_observations'] = total + 3;
+    await db.query('UPDATE backups SET manifest = $2 WHERE id = $1', [
+      other.id,
+      JSON.stringify(manifest),
+    ]);
+    const res = await verifyBackup(t, other.id as string);
+    expect(res).toMatchObject({ ok: false, status: 'failed', failedStep: 'row_counts' });
+    // Only the total differs: every partition's own count still matched.
+    expect(res.mismatches).toEqual([
+      { table: 'public.trend_observations', expected: total + 3, actual: total },
+    ]);
   });
 
   it('guards restore: confirm, role, and the live database', async () => {
@@ -379,12 +413,16 @@ describe('backups (real pg_dump / pg_restore)', () => {
     expect((await fingerprint(db, db.name)).trend_observations.rows).toBe(
       before.trend_observations.rows + 50,
     );
-    const res = await request(t.http)
-      .post(`/api/v1/admin/backups/${backup.id}/restore`)
-      .set(bearer(['admin']))
-      .send({ confirm: backup.id, targetDatabase: db.name, force: true });
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ overLiveDatabase: true, targetDatabase: db.name });
+    const restored = await restoreBackup(t, backup.id as string, {
+      confirm: backup.id,
+      targetDatabase: db.name,
+      force: true,
+    });
+    expect(restored).toMatchObject({
+      status: 'succeeded',
+      overLiveDatabase: true,
+      targetDatabase: db.name,
+    });
     expect(await fingerprint(db, db.name)).toEqual(before);
     // The ledger is carried over, not rolled back to the snapshot (where this backup was still running).
     const ledger = await request(t.http)
@@ -588,9 +626,7 @@ describe('encrypted backups', () => {
         stderr: expect.stringMatching(/input file does not appear to be a valid archive/),
       });
 
-      const ok = await request(t.http)
-        .post(`/api/v1/admin/backups/${backup.id}/verify`)
-        .set(bearer(['admin']));
+      const ok = { body: await verifyBackup(t, backup.id as string) };
       expect(ok.body).toMatchObject({
         ok: true,
         steps: { decrypt: 'ok', restore: 'ok', row_counts: 'ok' },
@@ -606,9 +642,7 @@ describe('encrypted backups', () => {
       BACKUP_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     });
     try {
-      const res = await request(wrong.http)
-        .post(`/api/v1/admin/backups/${backup.id}/verify`)
-        .set(bearer(['admin']));
+      const res = { body: await verifyBackup(wrong, backup.id as string) };
       expect(res.body).toMatchObject({
         ok: false,
         failedStep: 'decrypt',
@@ -632,23 +666,16 @@ describe('encrypted backups', () => {
       const bytes = readFileSync(file);
       bytes[Math.floor(bytes.length / 2)] ^= 0x10;
       writeFileSync(file, bytes);
-      const checksum = await request(right.http)
-        .post(`/api/v1/admin/backups/${backup.id}/verify`)
-        .set(bearer(['admin']));
+      const checksum = { body: await verifyBackup(right, backup.id as string) };
       expect(checksum.body).toMatchObject({ ok: false, failedStep: 'checksum' });
       // Someone who can also rewrite the recorded checksum is still caught by GCM authentication.
       await db.query('UPDATE backups SET sha256 = $2 WHERE id = $1', [backup.id, sha256(file)]);
-      const auth = await request(right.http)
-        .post(`/api/v1/admin/backups/${backup.id}/verify`)
-        .set(bearer(['admin']));
+      const auth = { body: await verifyBackup(right, backup.id as string) };
       expect(auth.body).toMatchObject({ ok: false, failedStep: 'decrypt' });
       expect(auth.body.error).toMatch(/authentication failed/);
-      const restore = await request(right.http)
-        .post(`/api/v1/admin/backups/${backup.id}/restore`)
-        .set(bearer(['admin']))
-        .send({ confirm: backup.id });
-      expect(restore.status).toBe(422);
-      expect(restore.body.message).toMatch(/authentication failed/);
+      const restore = await restoreBackup(right, backup.id as string, { confirm: backup.id });
+      expect(restore).toMatchObject({ status: 'failed' });
+      expect(restore.error).toMatch(/authentication failed/);
       expect(
         await databaseExists(
           db,

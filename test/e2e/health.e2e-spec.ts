@@ -47,6 +47,8 @@ describe('health: database outage (own throwaway PostgreSQL)', () => {
       redis: expect.objectContaining({ status: 'up', mode: 'memory' }),
       backupDisk: expect.objectContaining({ status: 'up', freeBytes: expect.any(Number) }),
       heap: expect.objectContaining({ status: 'up', usedBytes: expect.any(Number) }),
+      // The shared test server does not archive WAL: reported, not an error.
+      walArchive: { status: 'up', archiveMode: 'off' },
     });
     const mirror = await request(t.http).get('/monitoring/health');
     expect(mirror.status).toBe(200);
@@ -55,6 +57,7 @@ describe('health: database outage (own throwaway PostgreSQL)', () => {
       'database',
       'heap',
       'redis',
+      'walArchive',
     ]);
   });
 
@@ -82,7 +85,8 @@ describe('health: database outage (own throwaway PostgreSQL)', () => {
     expect(Date.now() - started).toBeLessThan(5000); // does not hang on the dead database
     expect(report.status).toBe(503);
     expect(report.body.status).toBe('error');
-    expect(Object.keys(report.body.error)).toEqual(['database']);
+    // WAL archiving cannot be read either; it is listed but does not decide the status.
+    expect(Object.keys(report.body.error)).toEqual(['database', 'walArchive']);
     expect(report.body.details.database.status).toBe('down');
     // /health keeps the details the probe leaves out
     expect(report.body.details.database.message).not.toBe('database unavailable');

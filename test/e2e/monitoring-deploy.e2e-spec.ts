@@ -34,6 +34,10 @@ describe('deploy kit', () => {
       'default_partition_rows{job="trend-service"}) > 0',
       'partitions_premade_ahead{job="trend-service"}) < 2',
       'job_runs_total{job="trend-service", status="failed"}',
+      'time() - max(wal_archive_last_success_timestamp_seconds{job="trend-service"}) > 15 * 60',
+      'increase(wal_archive_failures_total{job="trend-service"}[10m])',
+      'time() - max(backup_offsite_last_success_timestamp_seconds{job="trend-service"}) > 26 * 3600',
+      'backup_last_restore_duration_seconds{job="trend-service"}) > 300',
     ]) {
       expect(rules).toContain(needle);
     }

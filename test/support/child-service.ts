@@ -17,7 +17,14 @@ export interface ChildService {
   stop(): Promise<number | null>;
 }
 
-export async function startChildService(env: Record<string, string>): Promise<ChildService> {
+/**
+ * `detached: true` puts the service in its own process group, like a shell's foreground job,
+ * so a test can signal the whole group as a terminal's Ctrl-C does (`process.kill(-pid)`).
+ */
+export async function startChildService(
+  env: Record<string, string>,
+  options: { detached?: boolean } = {},
+): Promise<ChildService> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'trend-child-'));
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
@@ -35,6 +42,7 @@ export async function startChildService(env: Record<string, string>): Promise<Ch
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached === true,
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { PageResponseDto } from '../../common/cursor';
 
 const OBJECT = { type: 'object', additionalProperties: true } as const;
@@ -17,47 +17,30 @@ export class BackupDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) verifiedAt: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) deletedAt: string | null;
   @ApiProperty({ type: String, nullable: true }) error: string | null;
-  @ApiProperty({ ...OBJECT, nullable: true, description: 'Last verification result' })
+  @ApiProperty({
+    ...OBJECT,
+    nullable: true,
+    description:
+      'Last verification: status (running, succeeded, failed, interrupted), steps, restoreDurationMs, source (local or offsite), …',
+  })
   verification: Record<string, unknown> | null;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description:
+      'How long the last verification took to restore into a scratch database (the measured RTO)',
+  })
+  restoreDurationMs: number | null;
+  @ApiProperty({
+    ...OBJECT,
+    nullable: true,
+    description: 'Off-site copy (S3): key, status (uploaded, failed, deleted), uploadedAt, error',
+  })
+  offsite: Record<string, unknown> | null;
+  @ApiProperty({ ...OBJECT, nullable: true, description: 'Last restore: status, target, result' })
+  restore: Record<string, unknown> | null;
   @ApiProperty({ ...OBJECT, nullable: true, description: 'sha256, sizes, versions, row counts' })
   manifest: Record<string, unknown> | null;
 }
 
 export const BackupPageDto = PageResponseDto(BackupDto, 'BackupPageDto');
-
-export class BackupStartedDto {
-  @ApiProperty({ example: '20261130T020000Z-1a2b3c' }) id: string;
-}
-
-export class VerificationResultDto {
-  @ApiProperty() backupId: string;
-  @ApiProperty() ok: boolean;
-  @ApiProperty({ format: 'date-time' }) checkedAt: string;
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    // OpenAPI 3.0: a nullable enum lists null among its values.
-    enum: ['file', 'checksum', 'decrypt', 'list', 'restore', 'row_counts', null],
-  })
-  failedStep: string | null;
-  @ApiProperty({ type: String, nullable: true }) error: string | null;
-  @ApiProperty({
-    type: 'object',
-    additionalProperties: { type: 'string', enum: ['ok', 'failed', 'skipped'] },
-  })
-  steps: Record<string, string>;
-  @ApiPropertyOptional() archiveEntries?: number;
-  @ApiPropertyOptional() scratchDatabase?: string;
-  @ApiPropertyOptional() tablesCompared?: number;
-  @ApiPropertyOptional({ type: 'array', items: OBJECT })
-  mismatches?: Record<string, unknown>[];
-}
-
-export class RestoreResultDto {
-  @ApiProperty() backupId: string;
-  @ApiProperty() targetDatabase: string;
-  @ApiProperty() overLiveDatabase: boolean;
-  @ApiProperty() durationMs: number;
-  @ApiProperty({ ...OBJECT, description: '{tablesCompared, mismatches[]}' })
-  rowCounts: Record<string, unknown>;
-}

@@ -37,3 +37,13 @@ export class RestoreBackupDto {
   @IsBoolean({ message: 'force must be a boolean' })
   force?: boolean;
 }
+
+export class BackupTaskAcceptedDto {
+  @ApiProperty({ description: 'The backup id; poll GET /api/v1/admin/backups/{id}' })
+  id: string;
+}
+
+export class RestoreAcceptedDto extends BackupTaskAcceptedDto {
+  @ApiProperty({ description: 'The database being restored into' })
+  targetDatabase: string;
+}

@@ -101,6 +101,14 @@ export class Backup {
   /** Outcome of the last verification (migration AddBackupVerification). */
   @Column({ type: 'jsonb', nullable: true })
   verification: Record<string, unknown> | null;
+
+  /** Off-site copy: key, status, uploadedAt, error (migration AddBackupOffsiteAndTasks). */
+  @Column({ type: 'jsonb', nullable: true })
+  offsite: Record<string, unknown> | null;
+
+  /** State of the last background restore (migration AddBackupOffsiteAndTasks). */
+  @Column({ type: 'jsonb', nullable: true })
+  restore: Record<string, unknown> | null;
 }
 
 @Entity('admin_audit_log')

@@ -1,6 +1,7 @@
 import { CreateSchema1795305600000 } from './1795305600000-CreateSchema';
 import { AddBackupVerification1795478400000 } from './1795478400000-AddBackupVerification';
 import { AddTrendDisplayNames1796100000000 } from './1796100000000-AddTrendDisplayNames';
+import { AddBackupOffsiteAndTasks1796200000000 } from './1796200000000-AddBackupOffsiteAndTasks';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so ts-node, Jest and the
@@ -10,4 +11,5 @@ export const MIGRATIONS = [
   CreateSchema1795305600000,
   AddBackupVerification1795478400000,
   AddTrendDisplayNames1796100000000,
+  AddBackupOffsiteAndTasks1796200000000,
 ];

@@ -19,6 +19,7 @@ import { HeapHealthIndicator } from './heap.health';
 import { LifecycleHealthIndicator } from './lifecycle.health';
 import { RedisHealthIndicator } from './redis.health';
 import { ReplicasHealthIndicator } from './replicas.health';
+import { WalArchiveIndicator } from './wal-archive.health';
 
 /** Kubernetes probes and the Terminus report; the /monitoring/* paths are the seed's mirrors. */
 @ApiTags('health')
@@ -35,6 +36,7 @@ export class HealthController {
     private readonly disk: DiskHealthIndicator,
     private readonly heap: HeapHealthIndicator,
     private readonly replicas: ReplicasHealthIndicator,
+    private readonly walArchive: WalArchiveIndicator,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -82,7 +84,7 @@ export class HealthController {
   @Get(['health', 'monitoring/health'])
   @ApiOperation({
     summary:
-      'Health report: database (latency), redis, backup-disk space, heap, read replicas (up, lag); 503 when a required check fails',
+      'Health report: database (latency), redis, backup-disk space, heap, read replicas (up, lag), WAL archiving; 503 when a required check fails',
     security: [],
   })
   @ApiOkResponse({ type: HealthReportDto })
@@ -100,6 +102,8 @@ export class HealthController {
       ...(this.replicas.configured
         ? [{ key: 'readReplicas', required: false, run: () => this.replicas.check('readReplicas') }]
         : []),
+      // PITR's WAL archiving (SPEC §15): reported, but the service itself still works.
+      { key: 'walArchive', required: false, run: () => this.walArchive.check('walArchive') },
     ]);
     if (report.status !== 'ok') throw new ServiceUnavailableException(report);
     return report;

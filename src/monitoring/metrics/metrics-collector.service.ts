@@ -6,6 +6,7 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { withTimeout } from '../../common/with-timeout';
 import { MonitoringRepository, PartitionStats } from '../monitoring.repository';
 import { HttpMetrics } from './http-metrics';
+import { WalArchiveIndicator } from '../health/wal-archive.health';
 import { MetricsService } from './metrics.service';
 
 /** Database-derived gauges are re-read at most this often, whatever the scrape interval. */
@@ -38,6 +39,7 @@ export class MetricsCollector {
     private readonly http: HttpMetrics,
     private readonly repository: MonitoringRepository,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly walArchive: WalArchiveIndicator,
   ) {}
 
   get contentType(): string {
@@ -58,6 +60,8 @@ export class MetricsCollector {
     this.metrics.dbPool.set({ state: 'waiting' }, pool.waiting);
 
     if (Date.now() - this.statsAt > DB_STATS_MAX_AGE_MS) await this.refreshStats();
+    // One cheap row under a 1 s timeout: read on every scrape so the RPO gauge is current.
+    await this.walArchive.refreshMetrics();
     if (this.statsAt > 0) this.metrics.dbStatsAge.set((Date.now() - this.statsAt) / 1000);
   }
 

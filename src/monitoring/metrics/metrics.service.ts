@@ -120,6 +120,36 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly backupOffsiteLastSuccess = new Gauge({
+    name: 'backup_offsite_last_success_timestamp_seconds',
+    help: 'Unix time of the last checked upload of a backup to off-site (S3) storage',
+    registers: [this.registry],
+  });
+
+  readonly backupOffsiteFailures = new Counter({
+    name: 'backup_offsite_failures_total',
+    help: 'Failed off-site uploads, checks, downloads or deletions of backups',
+    registers: [this.registry],
+  });
+
+  readonly backupLastRestoreDuration = new Gauge({
+    name: 'backup_last_restore_duration_seconds',
+    help: 'How long the scratch restore of the last successful verification took (measured RTO)',
+    registers: [this.registry],
+  });
+
+  readonly walArchiveLastSuccess = new Gauge({
+    name: 'wal_archive_last_success_timestamp_seconds',
+    help: 'Unix time of the last WAL segment archived (pg_stat_archiver.last_archived_time)',
+    registers: [this.registry],
+  });
+
+  readonly walArchiveFailures = new Counter({
+    name: 'wal_archive_failures_total',
+    help: 'Failed WAL archive attempts (pg_stat_archiver.failed_count, as seen by this process)',
+    registers: [this.registry],
+  });
+
   /** Exposed as `untyped`: the seed's name ends in _count, which promtool rejects on a gauge. */
   readonly partitionsCount = new UntypedGauge({
     name: 'partitions_count',

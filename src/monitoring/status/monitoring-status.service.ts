@@ -9,6 +9,7 @@ import { DatabaseHealthIndicator } from '../health/database.health';
 import { DiskHealthIndicator } from '../health/disk.health';
 import { HeapHealthIndicator } from '../health/heap.health';
 import { RedisHealthIndicator } from '../health/redis.health';
+import { WalArchiveIndicator } from '../health/wal-archive.health';
 import { IngestMetrics } from '../metrics/ingest-metrics';
 import { MetricsCollector } from '../metrics/metrics-collector.service';
 import { MetricsService } from '../metrics/metrics.service';
@@ -41,6 +42,7 @@ export class MonitoringStatusService implements OnModuleDestroy {
     private readonly collector: MetricsCollector,
     private readonly repository: MonitoringRepository,
     private readonly replicas: ReadReplicasService,
+    private readonly walArchive: WalArchiveIndicator,
   ) {
     this.loopDelay.enable();
   }
@@ -125,6 +127,8 @@ export class MonitoringStatusService implements OnModuleDestroy {
       serverVersion: server.serverVersion,
       sizeBytes: server.sizeBytes,
       partitions: this.collector.partitionStats,
+      // pg_stat_archiver: last archived WAL and time, failures (SPEC §15).
+      walArchive: await this.walArchive.read().catch((error: Error) => ({ error: error.message })),
     };
   }
 
