@@ -1,8 +1,18 @@
+import {
+  AlertEventRow,
+  AlertInstance,
+  AlertRule,
+  AlertSilence,
+  NotificationChannel,
+  NotificationDelivery,
+  NotificationDeliveryAttempt,
+} from './alerts.entity';
 import { AdminAuditLog, Backup, JobRun, RetentionPolicy } from './operations.entity';
 import { TrendCatalog } from './trend-catalog.entity';
 import { TrendObservation } from './trend-observation.entity';
 import { TrendRollupDaily, TrendRollupHourly } from './trend-rollup.entity';
 
+export * from './alerts.entity';
 export * from './operations.entity';
 export * from './trend-catalog.entity';
 export * from './trend-observation.entity';
@@ -17,4 +27,11 @@ export const ENTITIES = [
   JobRun,
   Backup,
   AdminAuditLog,
+  AlertRule,
+  AlertInstance,
+  AlertEventRow,
+  NotificationChannel,
+  NotificationDelivery,
+  NotificationDeliveryAttempt,
+  AlertSilence,
 ];

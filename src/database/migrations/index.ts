@@ -1,8 +1,13 @@
 import { CreateSchema1795305600000 } from './1795305600000-CreateSchema';
 import { AddBackupVerification1795478400000 } from './1795478400000-AddBackupVerification';
+import { CreateAlerts1796000000000 } from './1796000000000-CreateAlerts';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so ts-node, Jest and the
  * compiled build load the same classes; add new migrations here.
  */
-export const MIGRATIONS = [CreateSchema1795305600000, AddBackupVerification1795478400000];
+export const MIGRATIONS = [
+  CreateSchema1795305600000,
+  AddBackupVerification1795478400000,
+  CreateAlerts1796000000000,
+];
