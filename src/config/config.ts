@@ -68,6 +68,14 @@ export interface AppConfig {
     pgBinDir?: string;
   };
   analytics: { statementTimeoutMs: number; maxRangeDays: number; maxBuckets: number };
+  alerts: {
+    evalIntervalS: number;
+    maxSeriesPerRule: number;
+    deliveryBaseDelayMs: number;
+    deliveryMaxAttempts: number;
+    deliveryPollMs: number;
+    allowPrivateTargets: boolean;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -180,6 +188,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       statementTimeoutMs: env.ANALYTICS_STATEMENT_TIMEOUT_MS,
       maxRangeDays: env.ANALYTICS_MAX_RANGE_DAYS,
       maxBuckets: env.ANALYTICS_MAX_BUCKETS,
+    },
+    alerts: {
+      evalIntervalS: env.ALERTS_EVAL_INTERVAL_S,
+      maxSeriesPerRule: env.ALERTS_MAX_SERIES_PER_RULE,
+      deliveryBaseDelayMs: env.ALERTS_DELIVERY_BASE_DELAY_MS,
+      deliveryMaxAttempts: env.ALERTS_DELIVERY_MAX_ATTEMPTS,
+      deliveryPollMs: env.ALERTS_DELIVERY_POLL_MS,
+      allowPrivateTargets: env.ALERTS_ALLOW_PRIVATE_TARGETS ?? env.NODE_ENV !== 'production',
     },
   };
 }
