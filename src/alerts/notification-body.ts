@@ -24,7 +24,15 @@ export function webhookBody(n: NotificationFacts): string {
     type: n.type,
     timestamp: n.at.toISOString(),
     data: {
-      rule: n.rule,
+      // Only the fields a receiver needs (never channel ids or other rule internals).
+      rule: {
+        id: n.rule.id,
+        name: n.rule.name,
+        kind: n.rule.kind,
+        metric: n.rule.metric,
+        window: n.rule.window,
+        severity: n.rule.severity,
+      },
       series: n.series,
       value: n.value,
       threshold: n.threshold,

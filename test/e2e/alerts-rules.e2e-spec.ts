@@ -517,6 +517,21 @@ describe('alerts: rules, evaluation and state (SPEC §12)', () => {
       'alert.resolved',
     ]);
     expect(types[0].data.value).toBe(150);
+    expect(types[0].data).toMatchObject({
+      rule: {
+        id,
+        name: 'burst',
+        kind: 'threshold',
+        metric: 'mentions',
+        window: '15m',
+        severity: 'critical',
+      },
+      series: { trendKey: 'burst', platform: null, region: null },
+      threshold: 100,
+      state: 'firing',
+      since: new Date(B + 3 * MIN).toISOString(),
+    });
+    expect(Object.keys((types[0].data as unknown as { rule: object }).rule)).toHaveLength(6);
   });
 
   it('editing a rule resets its series to normal without a notification', async () => {
