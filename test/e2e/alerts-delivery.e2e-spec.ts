@@ -265,6 +265,54 @@ describe('alerts: signed webhook delivery through the outbox (SPEC §12)', () =>
     await request(a.http).get('/api/v1/alerts/deliveries?cursor=garbage').set(admin).expect(400);
   });
 
+  it('does not follow redirects, and counts a refused connection as a failed attempt', async () => {
+    const id = await channel('/moved');
+    receiver.script('/moved', [{ status: 302, headers: { location: receiver.url('/elsewhere') } }]);
+    const test = await request(a.http)
+      .post(`/api/v1/alerts/channels/${id}/test`)
+      .set(admin)
+      .expect(200);
+    expect(test.body).toMatchObject({ ok: false, statusCode: 302 });
+    expect(receiver.on('/moved')).toHaveLength(1);
+    expect(receiver.on('/elsewhere')).toHaveLength(0);
+    const [d] = await deliveries(a, id);
+    expect(d).toMatchObject({ status: 'failed', attempts: 1 });
+
+    const closed = await sendNotification(
+      { url: 'http://127.0.0.1:1/nothing-listens', secret: null, webhookId: 'msg_y', body: '{}' },
+      true,
+    );
+    expect(closed.statusCode).toBeNull();
+    expect(closed.error).toMatch(/ECONNREFUSED/);
+  });
+
+  it('keeps delivering after the database dropped its connections', async () => {
+    const id = await channel('/after-drop');
+    await rule(a, 'after-drop', [id]);
+    await ingest(a, 'after-drop', H + 5 * HOUR + 1000, 50);
+    await db.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+      [db.name],
+    );
+    // The first statements on dropped pooled connections may fail; the job is simply run again.
+    const evaluator = a.app.get(EvaluatorService);
+    let status = '';
+    for (let i = 0; i < 5 && status !== 'succeeded'; i++) {
+      status = await evaluator
+        .run('api', new Date(H + 5 * HOUR + MIN))
+        .then((r) => r.status)
+        .catch(() => 'error');
+    }
+    expect(status).toBe('succeeded');
+    await waitFor(
+      () => receiver.on('/after-drop').length === 1,
+      'delivery after dropped connections',
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(receiver.on('/after-drop')).toHaveLength(1);
+    expectSigned('/after-drop');
+  });
+
   it('two instances on one database: exactly one notification per transition per channel', async () => {
     b = await startTestApp(db, env);
     const id = await channel('/dup');
