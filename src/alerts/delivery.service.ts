@@ -43,7 +43,7 @@ export class DeliveryService implements OnApplicationBootstrap, BeforeApplicatio
   ) {}
 
   onApplicationBootstrap(): void {
-    this.schedule();
+    if (this.config.alerts.deliveryEnabled) this.schedule();
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -73,6 +73,7 @@ export interface AppConfig {
     maxSeriesPerRule: number;
     deliveryBaseDelayMs: number;
     deliveryMaxAttempts: number;
+    deliveryEnabled: boolean;
     deliveryPollMs: number;
     allowPrivateTargets: boolean;
   };
@@ -194,6 +195,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       maxSeriesPerRule: env.ALERTS_MAX_SERIES_PER_RULE,
       deliveryBaseDelayMs: env.ALERTS_DELIVERY_BASE_DELAY_MS,
       deliveryMaxAttempts: env.ALERTS_DELIVERY_MAX_ATTEMPTS,
+      deliveryEnabled: env.ALERTS_DELIVERY_ENABLED,
       deliveryPollMs: env.ALERTS_DELIVERY_POLL_MS,
       allowPrivateTargets: env.ALERTS_ALLOW_PRIVATE_TARGETS ?? env.NODE_ENV !== 'production',
     },

@@ -250,6 +250,10 @@ export const envSchema = {
     default: 8,
     desc: 'Attempts per notification and channel before it is marked failed',
   }),
+  ALERTS_DELIVERY_ENABLED: bool({
+    default: true,
+    desc: 'Run the webhook delivery worker in this process (the CLIs turn it off)',
+  }),
   ALERTS_DELIVERY_POLL_MS: positive({
     default: 1000,
     desc: 'How often each replica looks for due webhook deliveries',
