@@ -401,11 +401,12 @@ export class AlertsService {
         actor,
         db,
       );
+      // Webhook URLs can carry credentials (Slack's do): the audit log keeps only the host.
       await this.audit.record(
         actor,
         'alerts.channel.create',
         `channel:${created.id}`,
-        channelView(created),
+        { name: created.name, type: created.type, host: new URL(created.url).host },
         db,
       );
       return created;

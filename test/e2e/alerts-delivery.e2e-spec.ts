@@ -162,6 +162,17 @@ describe('alerts: signed webhook delivery through the outbox (SPEC §12)', () =>
       .set(admin)
       .send({ name: 'b', type: 'pager', url: receiver.url('/x') });
     expect(badType.body.errors[0].field).toBe('type');
+    // Audited without the URL's path (Slack-style URLs carry a token) and never the secret.
+    const audit = await db.query<{ details: { host: string } }>(
+      `SELECT details FROM admin_audit_log WHERE action = 'alerts.channel.create' AND target = $1`,
+      [`channel:${id}`],
+    );
+    expect(audit).toEqual([
+      { details: { name: '/signed', type: 'webhook', host: `127.0.0.1:${receiver.port}` } },
+    ]);
+    expect(JSON.stringify(await db.query('SELECT details FROM admin_audit_log'))).not.toContain(
+      'whsec_',
+    );
   });
 
   it('slack channels get {"text"} naming the trend', async () => {
