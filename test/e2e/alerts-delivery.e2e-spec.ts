@@ -448,4 +448,72 @@ describe('alerts: signed webhook delivery through the outbox (SPEC §12)', () =>
       await prod.close();
     }
   });
+  it('acceptance: the scheduled job on the real clock notifies a growth spike with the exact value', async () => {
+    const live = await startTestApp(db, {
+      ...env,
+      JOBS_ENABLED: 'true',
+      ALERTS_EVAL_INTERVAL_S: '15',
+    });
+    try {
+      const id = await channel('/live', {}, live);
+      await request(live.http)
+        .post('/api/v1/alerts/rules')
+        .set(admin)
+        .send({
+          name: 'Any trend growing',
+          kind: 'growth',
+          window: '1h',
+          threshold: 2.0,
+          minMentions: 100,
+          channels: [id],
+        })
+        .expect(201);
+      const now = Date.now();
+      await request(live.http)
+        .post('/api/v1/trends/observations')
+        .set(bearer(['ingest']))
+        .send({
+          observations: [
+            {
+              platform: 'x',
+              trendKey: 'Solar Eclipse',
+              observedAt: new Date(now - 90 * MIN).toISOString(),
+              mentions: 150,
+            },
+            {
+              platform: 'x',
+              trendKey: 'Solar Eclipse',
+              observedAt: new Date(now - 10 * MIN).toISOString(),
+              mentions: 600,
+            },
+          ],
+        })
+        .expect(201);
+      // within two evaluation intervals
+      await waitFor(() => receiver.on('/live').length >= 1, 'scheduled alert.firing', 700);
+      const [r] = receiver.on('/live');
+      expectSigned('/live');
+      const body = JSON.parse(r.body);
+      expect(body).toMatchObject({
+        type: 'alert.firing',
+        data: { series: { trendKey: 'solar eclipse' }, value: 3 },
+      });
+      const active = await request(live.http).get('/api/v1/alerts').set(admin).expect(200);
+      expect(active.body.items).toEqual([
+        expect.objectContaining({ trendKey: 'solar eclipse', value: 3, state: 'firing' }),
+      ]);
+      const runs = await request(live.http)
+        .get('/api/v1/admin/jobs?job=alerts&limit=5')
+        .set(admin)
+        .expect(200);
+      expect(
+        runs.body.items.some(
+          (x: { trigger: string; status: string }) =>
+            x.trigger === 'cron' && x.status === 'succeeded',
+        ),
+      ).toBe(true);
+    } finally {
+      await live.close();
+    }
+  });
 });
