@@ -430,11 +430,10 @@ export class AlertsService {
     const channel = await this.repo.channel(id);
     if (!channel) throw new NotFoundException(`channel ${id} not found`);
     const at = new Date();
-    const deliveryId = await this.repo.dataSource.transaction(async (db) => {
-      const created = await this.deliveriesRepo.insert(
+    const claimed = await this.repo.dataSource.transaction(async (db) => {
+      const created = await this.deliveriesRepo.insertClaimed(
         {
           webhookId: newWebhookId(),
-          eventId: null,
           channelId: channel.id,
           type: 'alert.test',
           body: bodyFor(channel.type, {
@@ -461,19 +460,19 @@ export class AlertsService {
         actor,
         'alerts.channel.test',
         `channel:${id}`,
-        { deliveryId: created },
+        { deliveryId: String(created.id) },
         db,
       );
       return created;
     });
-    const outcome: DeliveryOutcome | undefined = await this.delivery.deliverNow(deliveryId);
+    const outcome: DeliveryOutcome = await this.delivery.deliverOnce(claimed);
     return {
-      deliveryId: String(deliveryId),
-      webhookId: outcome?.webhookId ?? null,
-      ok: outcome?.status === 'succeeded',
-      statusCode: outcome?.statusCode ?? null,
-      latencyMs: outcome?.latencyMs ?? null,
-      error: outcome ? outcome.error : 'the delivery was taken by another replica',
+      deliveryId: String(claimed.id),
+      webhookId: outcome.webhookId,
+      ok: outcome.status === 'succeeded',
+      statusCode: outcome.statusCode,
+      latencyMs: outcome.latencyMs,
+      error: outcome.error,
     };
   }
 

@@ -71,11 +71,32 @@ export class DeliveriesRepository {
   }
 
   /**
+   * Writes a delivery already claimed by the caller (the channel test sends it at once), so no
+   * worker can take it first.
+   */
+  async insertClaimed(
+    d: { webhookId: string; channelId: string; type: string; body: string },
+    db: Db,
+  ): Promise<ClaimedDelivery> {
+    const rows = (await db.query(
+      `WITH d AS (
+         INSERT INTO notification_deliveries
+           (webhook_id, channel_id, type, body, status, attempts, lease_until)
+         VALUES ($1, $2, $3, $4, 'sending', 1, now() + make_interval(secs => ${LEASE_SECONDS}))
+         RETURNING id, webhook_id, type, body, attempts, channel_id)
+       SELECT d.*, c.type AS channel_type, c.url, c.secret
+       FROM d JOIN notification_channels c ON c.id = d.channel_id`,
+      [d.webhookId, d.channelId, d.type, d.body],
+    )) as ClaimedDelivery[];
+    return rows[0];
+  }
+
+  /**
    * Claims due deliveries (or one by id) for this replica: `FOR UPDATE SKIP LOCKED` lets every
    * replica claim at once without taking the same row; the lease makes a row whose sender
    * died due again, so nothing is lost (at-least-once).
    */
-  async claim(limit: number, id?: string): Promise<ClaimedDelivery[]> {
+  async claim(limit: number): Promise<ClaimedDelivery[]> {
     const [rows] = (await this.dataSource.query(
       `UPDATE notification_deliveries d
        SET status = 'sending', attempts = d.attempts + 1,
@@ -83,13 +104,12 @@ export class DeliveriesRepository {
        FROM notification_channels c
        WHERE c.id = d.channel_id AND d.id IN (
          SELECT id FROM notification_deliveries
-         WHERE ($2::bigint IS NULL OR id = $2)
-           AND ((status = 'pending' AND next_attempt_at <= now())
+         WHERE ((status = 'pending' AND next_attempt_at <= now())
                 OR (status = 'sending' AND lease_until < now()))
          ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING d.id, d.webhook_id, d.type, d.body, d.attempts, d.channel_id,
                  c.type AS channel_type, c.url, c.secret`,
-      [limit, id ?? null],
+      [limit],
     )) as [ClaimedDelivery[], number];
     return rows;
   }

@@ -79,10 +79,9 @@ export class DeliveryService implements OnApplicationBootstrap, BeforeApplicatio
     return total;
   }
 
-  /** Sends one delivery now (the channel test): claims it by id and attempts it once. */
-  async deliverNow(id: string): Promise<DeliveryOutcome | undefined> {
-    const [claimed] = await this.deliveries.claim(1, id);
-    return claimed ? this.attempt(claimed, true) : undefined;
+  /** Sends one delivery this process already claimed (the channel test), once. */
+  deliverOnce(claimed: ClaimedDelivery): Promise<DeliveryOutcome> {
+    return this.attempt(claimed, true);
   }
 
   private backoffMs(attempt: number): number {

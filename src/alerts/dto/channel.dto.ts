@@ -48,9 +48,9 @@ export class ChannelListView {
 
 export class ChannelTestView {
   @ApiProperty() deliveryId!: string;
-  @ApiProperty({ nullable: true, type: String }) webhookId!: string | null;
+  @ApiProperty() webhookId!: string;
   @ApiProperty({ description: 'The receiver answered 2xx' }) ok!: boolean;
   @ApiProperty({ nullable: true, type: Number }) statusCode!: number | null;
-  @ApiProperty({ nullable: true, type: Number }) latencyMs!: number | null;
+  @ApiProperty() latencyMs!: number;
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
 }
