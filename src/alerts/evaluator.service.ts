@@ -23,6 +23,8 @@ export interface RuleEvaluation {
   suppressed: number;
 }
 
+const GAUGE_REFRESH_MS = 15_000;
+
 /** statement_timeout of one rule's evaluation. */
 const EVAL_TIMEOUT_MS = 30_000;
 
@@ -47,6 +49,13 @@ export class EvaluatorService implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
+    // Every replica refreshes alerts_firing from the database, not only the one that ran the
+    // last evaluation, so any replica's scrape is current.
+    const gauge = setInterval(() => {
+      void this.refreshFiringGauge().catch(() => undefined);
+    }, GAUGE_REFRESH_MS);
+    gauge.unref();
+    this.registry.addInterval('alerts-firing-gauge', gauge);
     if (!this.config.jobs.enabled) {
       this.logger.log('schedule of alerts is off');
       return;

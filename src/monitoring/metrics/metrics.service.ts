@@ -164,7 +164,7 @@ export class MetricsService {
 
   readonly alertsFiring = new Gauge({
     name: 'alerts_firing',
-    help: 'Series firing (or recovering) by rule severity, as of the last evaluation seen by this replica',
+    help: 'Series firing (or recovering) by rule severity (refreshed every 15 s and after each evaluation)',
     labelNames: ['severity'],
     registers: [this.registry],
   });
