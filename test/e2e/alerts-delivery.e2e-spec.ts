@@ -387,6 +387,21 @@ describe('alerts: signed webhook delivery through the outbox (SPEC §12)', () =>
     expectSigned('/restart');
   });
 
+  it('a delivery left sending by a crashed replica is sent again once its lease ends', async () => {
+    const id = await channel('/crash');
+    // As a replica that claimed the row and died would leave it: sending, lease still running.
+    await db.query(
+      `INSERT INTO notification_deliveries (webhook_id, channel_id, type, body, status, attempts, lease_until)
+       VALUES ('msg_crashed', $1, 'alert.test', '{"type":"alert.test"}', 'sending', 1, now() + interval '1 second')`,
+      [id],
+    );
+    await waitFor(() => receiver.on('/crash').length === 1, 'redelivery after the lease', 200);
+    const [d] = await deliveries(a, id);
+    expect(d).toMatchObject({ webhookId: 'msg_crashed', status: 'succeeded', attempts: 2 });
+    expect(receiver.on('/crash')[0].headers['webhook-id']).toBe('msg_crashed');
+    expectSigned('/crash');
+  });
+
   it('refuses private targets in production, at creation and again at send time', async () => {
     await a.close();
     const prod = await startTestApp(db, { ...env, NODE_ENV: 'production' });
