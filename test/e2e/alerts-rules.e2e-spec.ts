@@ -653,6 +653,36 @@ describe('alerts: rules, evaluation and state (SPEC §12)', () => {
     expect(receiver.requests.slice(before).filter((r) => r.body.includes('"night"'))).toHaveLength(
       0,
     );
+
+    // The silence ended long ago in real time: listed only with expired=true; delete is audited.
+    const current = await request(t.http).get('/api/v1/alerts/silences').set(analyst).expect(200);
+    expect(current.body.items.map((x: { id: string }) => x.id)).not.toContain(silence.body.id);
+    const all = await request(t.http)
+      .get('/api/v1/alerts/silences?expired=true')
+      .set(analyst)
+      .expect(200);
+    expect(all.body.items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: silence.body.id, ruleId: hush, comment: 'drill' }),
+      ]),
+    );
+    await request(t.http)
+      .delete(`/api/v1/alerts/silences/${silence.body.id}`)
+      .set(analyst)
+      .expect(403);
+    await request(t.http)
+      .delete(`/api/v1/alerts/silences/${silence.body.id}`)
+      .set(admin)
+      .expect(204);
+    await request(t.http)
+      .delete(`/api/v1/alerts/silences/${silence.body.id}`)
+      .set(admin)
+      .expect(404);
+    const audit = await db.query<{ action: string }>(
+      `SELECT action FROM admin_audit_log WHERE target = $1 ORDER BY id`,
+      [`silence:${silence.body.id}`],
+    );
+    expect(audit.map((x) => x.action)).toEqual(['alerts.silence.create', 'alerts.silence.delete']);
   });
 
   it('every-trend rules fire at most ALERTS_MAX_SERIES_PER_RULE series, highest first', async () => {
