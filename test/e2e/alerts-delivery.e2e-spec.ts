@@ -402,6 +402,26 @@ describe('alerts: signed webhook delivery through the outbox (SPEC §12)', () =>
     expectSigned('/crash');
   });
 
+  it('deleting a channel cancels its undelivered notifications and unlinks it from rules', async () => {
+    const id = await channel('/bye');
+    const ruleId = await rule(a, 'bye', [id]);
+    await db.query(
+      `INSERT INTO notification_deliveries (webhook_id, channel_id, type, body, next_attempt_at)
+       VALUES ('msg_bye', $1, 'alert.test', '{}', now() + interval '1 hour')`,
+      [id],
+    );
+    await request(a.http)
+      .delete(`/api/v1/alerts/channels/${id}`)
+      .set(bearer(['analyst']))
+      .expect(403);
+    await request(a.http).delete(`/api/v1/alerts/channels/${id}`).set(admin).expect(204);
+    await request(a.http).delete(`/api/v1/alerts/channels/${id}`).set(admin).expect(404);
+    const r = await request(a.http).get(`/api/v1/alerts/rules/${ruleId}`).set(admin).expect(200);
+    expect(r.body.channels).toEqual([]);
+    const [d] = await deliveries(a, id);
+    expect(d).toMatchObject({ webhookId: 'msg_bye', status: 'cancelled' });
+  });
+
   it('refuses private targets in production, at creation and again at send time', async () => {
     await a.close();
     const prod = await startTestApp(db, { ...env, NODE_ENV: 'production' });
