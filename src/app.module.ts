@@ -1,6 +1,7 @@
 import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
+import { AlertsModule } from './alerts/alerts.module';
 import { AnalyticsModule } from './analytics/analytics.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
@@ -58,6 +59,7 @@ export class AppModule {
         RetentionModule,
         MaintenanceModule,
         MonitoringModule,
+        AlertsModule,
         StreamModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],

@@ -7,7 +7,8 @@ import { DatabaseService } from './database/database.service';
 
 /**
  * The application for a one-shot CLI (seed, jobs, backup): no HTTP listener, no schedules, no
- * demo data; the database is connected and migrated. The caller closes it.
+ * webhook delivery worker, no demo data; the database is connected and migrated. The caller
+ * closes it.
  */
 export async function startCliApp(
   logger: LoggerService | LogLevel[] = cliLogLevels(),
@@ -16,6 +17,7 @@ export async function startCliApp(
     LOG_LEVEL: 'warn',
     ...process.env,
     JOBS_ENABLED: 'false',
+    ALERTS_DELIVERY_ENABLED: 'false',
     DEMO_DATA: 'false',
   });
   const app = await NestFactory.createApplicationContext(AppModule.register(config), { logger });

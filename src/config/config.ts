@@ -111,6 +111,15 @@ export interface AppConfig {
     clientBuffer: number;
     heartbeatS: number;
   };
+  alerts: {
+    evalIntervalS: number;
+    maxSeriesPerRule: number;
+    deliveryBaseDelayMs: number;
+    deliveryMaxAttempts: number;
+    deliveryEnabled: boolean;
+    deliveryPollMs: number;
+    allowPrivateTargets: boolean;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -262,6 +271,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       maxConnections: env.STREAM_MAX_CONNECTIONS,
       clientBuffer: env.STREAM_CLIENT_BUFFER,
       heartbeatS: env.STREAM_HEARTBEAT_S,
+    },
+    alerts: {
+      evalIntervalS: env.ALERTS_EVAL_INTERVAL_S,
+      maxSeriesPerRule: env.ALERTS_MAX_SERIES_PER_RULE,
+      deliveryBaseDelayMs: env.ALERTS_DELIVERY_BASE_DELAY_MS,
+      deliveryMaxAttempts: env.ALERTS_DELIVERY_MAX_ATTEMPTS,
+      deliveryEnabled: env.ALERTS_DELIVERY_ENABLED,
+      deliveryPollMs: env.ALERTS_DELIVERY_POLL_MS,
+      allowPrivateTargets: env.ALERTS_ALLOW_PRIVATE_TARGETS ?? env.NODE_ENV !== 'production',
     },
   };
 }

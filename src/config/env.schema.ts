@@ -346,6 +346,34 @@ export const envSchema = {
     default: 15,
     desc: 'Live stream: seconds between heartbeat events',
   }),
+  ALERTS_EVAL_INTERVAL_S: int(15)({
+    default: 60,
+    desc: 'Seconds between alert rule evaluations (the alerts job, once per tick across replicas; >= 15)',
+  }),
+  ALERTS_MAX_SERIES_PER_RULE: positive({
+    default: 100,
+    desc: 'Most series of one every-trend rule firing at once (highest values first)',
+  }),
+  ALERTS_DELIVERY_BASE_DELAY_MS: positive({
+    default: 5000,
+    desc: 'First retry delay of a failed webhook delivery; doubles per attempt, with jitter',
+  }),
+  ALERTS_DELIVERY_MAX_ATTEMPTS: positive({
+    default: 8,
+    desc: 'Attempts per notification and channel before it is marked failed',
+  }),
+  ALERTS_DELIVERY_ENABLED: bool({
+    default: true,
+    desc: 'Run the webhook delivery worker in this process (the CLIs turn it off)',
+  }),
+  ALERTS_DELIVERY_POLL_MS: positive({
+    default: 1000,
+    desc: 'How often each replica looks for due webhook deliveries',
+  }),
+  ALERTS_ALLOW_PRIVATE_TARGETS: bool({
+    default: undefined,
+    desc: 'Allow webhook targets on loopback/private/link-local addresses (default: true unless NODE_ENV=production)',
+  }),
 };
 
 export type EnvSchema = typeof envSchema;

@@ -14,6 +14,7 @@ export enum AdvisoryLock {
   DemoData = 7_250_005,
   BackupVerify = 7_250_021,
   BackupRestore = 7_250_022,
+  Alerts = 7_250_030,
 }
 
 /**

@@ -7,6 +7,7 @@ export const JOB_LOCKS = {
   backup: AdvisoryLock.Backup,
   'backup-verify': AdvisoryLock.BackupVerify,
   'backup-restore': AdvisoryLock.BackupRestore,
+  alerts: AdvisoryLock.Alerts,
 } as const;
 
 export type JobName = keyof typeof JOB_LOCKS;

@@ -3,6 +3,7 @@
  * as the cron and the admin endpoints:
  *   npm run jobs -- run partitions [--dry-run]
  *   npm run jobs -- run index-maintenance [--task analyze|reindex|all]
+ *   npm run jobs -- run alerts
  *   npm run jobs -- list [--job NAME] [--limit N]
  * Exit codes: 0 succeeded (or a dry run), 1 failed, 2 usage, 3 skipped because another
  * replica holds the job's lock.
@@ -10,6 +11,7 @@
 import 'reflect-metadata';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
+import { EvaluatorService } from '../alerts/evaluator.service';
 import { AuditService } from '../audit/audit.service';
 import { startCliApp } from '../cli-app';
 import { printHelp, wantsHelp } from '../common/cli';
@@ -24,6 +26,7 @@ import { JobsRepository } from './jobs.repository';
 
 const USAGE = `usage: npm run jobs -- run partitions [--dry-run]
        npm run jobs -- run index-maintenance [--task ${MAINTENANCE_TASKS.join('|')}]
+       npm run jobs -- run alerts
        npm run jobs -- list [--job ${JOB_NAMES.join('|')}] [--limit N]
 (backups have their own CLI: npm run backup -- create)
 Exit codes: 0 done (or a dry run), 1 failed, 2 usage, 3 skipped (another replica holds the lock).
@@ -48,7 +51,7 @@ async function main(): Promise<void> {
   });
   const [command, job] = positionals;
   if (command !== 'run' && command !== 'list') usage();
-  if (command === 'run' && job !== 'partitions' && job !== 'index-maintenance')
+  if (command === 'run' && job !== 'partitions' && job !== 'index-maintenance' && job !== 'alerts')
     usage(`unknown job ${job ?? ''}`);
   if (!MAINTENANCE_TASKS.includes(values.task as MaintenanceTask))
     usage(`unknown task ${values.task}`);
@@ -72,23 +75,32 @@ async function main(): Promise<void> {
         return run.status ? { runId: run.runId, status: run.status } : {};
       };
       output =
-        job === 'partitions'
+        job === 'alerts'
           ? await audit.around(
               actor,
-              'retention.run',
-              'partitions',
-              { dryRun: values['dry-run'] },
-              () => app.get(RetentionService).run('cli', values['dry-run']),
+              'alerts.run',
+              'alerts',
+              {},
+              () => app.get(EvaluatorService).run('cli'),
               summary,
             )
-          : await audit.around(
-              actor,
-              'maintenance.run',
-              'index-maintenance',
-              { task: values.task },
-              () => app.get(MaintenanceService).run('cli', values.task as MaintenanceTask),
-              summary,
-            );
+          : job === 'partitions'
+            ? await audit.around(
+                actor,
+                'retention.run',
+                'partitions',
+                { dryRun: values['dry-run'] },
+                () => app.get(RetentionService).run('cli', values['dry-run']),
+                summary,
+              )
+            : await audit.around(
+                actor,
+                'maintenance.run',
+                'index-maintenance',
+                { task: values.task },
+                () => app.get(MaintenanceService).run('cli', values.task as MaintenanceTask),
+                summary,
+              );
     }
     process.stdout.write(JSON.stringify(output, null, 2) + '\n');
     const status = (output as { status?: string }).status;

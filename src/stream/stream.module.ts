@@ -1,18 +1,15 @@
 import { Module } from '@nestjs/common';
+import { AlertsModule } from '../alerts/alerts.module';
 import { TrendsModule } from '../trends/trends.module';
-import { TrendsService } from '../trends/trends.service';
 import { StreamController } from './stream.controller';
 import { StreamService } from './stream.service';
 import { TopPublisher } from './top.publisher';
 
-/**
- * Live Server-Sent Events (SPEC §13). TrendsService is instantiated here from the exported
- * TrendsRepository (the trends module does not export its service) to compute the live top.
- */
+/** Live Server-Sent Events (SPEC §13): ingest batches, the live top, alert transitions. */
 @Module({
-  imports: [TrendsModule],
+  imports: [TrendsModule, AlertsModule],
   controllers: [StreamController],
-  providers: [StreamService, TopPublisher, TrendsService],
+  providers: [StreamService, TopPublisher],
   exports: [StreamService],
 })
 export class StreamModule {}

@@ -13,6 +13,7 @@ import { AuthUser } from '../auth/roles';
 import { AppConfig, hasRedis } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { MetricsService } from '../monitoring/metrics/metrics.service';
+import { AlertEvents } from '../alerts/alert-events';
 import { IngestEvents, IngestedBatch } from '../trends/ingest-events';
 import { SseConnection } from './sse-connection';
 import { MemoryStreamBus, RedisStreamBus, StreamBus } from './stream-bus';
@@ -60,6 +61,7 @@ export class StreamService implements OnModuleInit, OnApplicationBootstrap, OnMo
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
     private readonly ingestEvents: IngestEvents,
+    private readonly alertEvents: AlertEvents,
     private readonly adapterHost: HttpAdapterHost,
   ) {
     this.bus = hasRedis(config.redis)
@@ -74,6 +76,8 @@ export class StreamService implements OnModuleInit, OnApplicationBootstrap, OnMo
     this.ingestEvents.onCommitted((batch) => {
       if (batch.accepted > 0) void this.publish('ingest', ingestPayload(batch));
     });
+    // Every alert transition (§12), after its transaction committed; publish never rejects.
+    this.alertEvents.onTransition((transition) => void this.publish('alert', transition));
   }
 
   /** Readers and heartbeats only where clients can connect (not in a CLI, which only publishes). */

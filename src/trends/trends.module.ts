@@ -19,6 +19,13 @@ import { TrendsService } from './trends.service';
     TrendsRepository,
     DemoDataService,
   ],
-  exports: [IngestService, IngestEvents, RetentionWindow, TrendsRepository, DemoDataService],
+  exports: [
+    IngestService,
+    IngestEvents,
+    RetentionWindow,
+    TrendsRepository,
+    TrendsService,
+    DemoDataService,
+  ],
 })
 export class TrendsModule {}

@@ -1,5 +1,6 @@
 import { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
+import { AlertEvents, AlertTransitionEvent } from '../../src/alerts/alert-events';
 import { StreamService } from '../../src/stream/stream.service';
 import { TopPublisher } from '../../src/stream/top.publisher';
 import { TestApp, startTestApp } from '../support/app';
@@ -223,6 +224,27 @@ describe('live stream (SSE)', () => {
     const late = await open(urlB, '?topics=top', analyst());
     await late.until(() => late.events.length >= 1);
     expect(late.events[0]).toEqual(latest);
+  });
+
+  it('an alert transition on one instance reaches clients of the other as an alert event', async () => {
+    const client = await open(urlB, '?topics=alerts', analyst());
+    const transition: AlertTransitionEvent = {
+      ruleId: '00000000-0000-4000-8000-000000000001',
+      ruleName: 'Any trend spiking',
+      severity: 'warning',
+      state: 'firing',
+      previousState: 'normal',
+      trendKey: 'world cup',
+      platform: null,
+      region: null,
+      value: 1234,
+      threshold: 1000,
+      since: '2026-11-30T12:00:00.000Z',
+      at: '2026-11-30T12:00:00.000Z',
+    };
+    await a.app.get(AlertEvents).emitTransition(transition);
+    await client.until(() => client.ofType('alert').length === 1);
+    expect(json(client.ofType('alert')[0])).toEqual(transition);
   });
 
   it('replays exactly the missed events in order after a disconnect (header or query)', async () => {

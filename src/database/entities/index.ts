@@ -1,9 +1,19 @@
+import {
+  AlertEventRow,
+  AlertInstance,
+  AlertRule,
+  AlertSilence,
+  NotificationChannel,
+  NotificationDelivery,
+  NotificationDeliveryAttempt,
+} from './alerts.entity';
 import { AdminAuditLog, Backup, JobRun, RetentionPolicy } from './operations.entity';
 import { TrendCatalog } from './trend-catalog.entity';
 import { TrendDisplayName } from './trend-display-name.entity';
 import { TrendObservation } from './trend-observation.entity';
 import { TrendRollupDaily, TrendRollupHourly } from './trend-rollup.entity';
 
+export * from './alerts.entity';
 export * from './operations.entity';
 export * from './trend-catalog.entity';
 export * from './trend-display-name.entity';
@@ -20,4 +30,11 @@ export const ENTITIES = [
   JobRun,
   Backup,
   AdminAuditLog,
+  AlertRule,
+  AlertInstance,
+  AlertEventRow,
+  NotificationChannel,
+  NotificationDelivery,
+  NotificationDeliveryAttempt,
+  AlertSilence,
 ];

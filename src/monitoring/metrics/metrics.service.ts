@@ -226,6 +226,41 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly alertEvaluations = new Counter({
+    name: 'alert_evaluations_total',
+    help: 'Alert rule evaluations by result (ok, error)',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+
+  readonly alertEvaluationDuration = new Histogram({
+    name: 'alert_evaluation_duration_seconds',
+    help: 'Duration of one alert rule evaluation (query, state machine, outbox rows)',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly alertsFiring = new Gauge({
+    name: 'alerts_firing',
+    help: 'Series firing (or recovering) by rule severity (refreshed every 15 s and after each evaluation)',
+    labelNames: ['severity'],
+    registers: [this.registry],
+  });
+
+  readonly alertNotifications = new Counter({
+    name: 'alert_notifications_total',
+    help: 'Notification delivery attempts by channel type and result (success, retry, failed, gone, suppressed)',
+    labelNames: ['channel_type', 'result'],
+    registers: [this.registry],
+  });
+
+  readonly webhookDeliveryDuration = new Histogram({
+    name: 'webhook_delivery_duration_seconds',
+    help: 'Duration of one webhook POST (connect to response end)',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // These three prom-client gauges end in _total, which `promtool check metrics` rejects for
