@@ -7,7 +7,9 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { CacheFastPath } from './cache/cache-fast-path';
 import { LifecycleService } from './common/lifecycle.service';
+import { RequestLog } from './common/request-log';
 import { requestIdFrom } from './common/request-id';
 import { SERVICE_VERSION } from './common/version';
 import { createValidationPipe } from './common/validation.pipe';
@@ -72,6 +74,11 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       exposedHeaders: ['X-Request-Id', 'X-Cache', 'Age', 'Retry-After'],
     });
   }
+
+  // After helmet and CORS (their headers are on every answer), before Nest's middleware layer.
+  const fastPath = app.get(CacheFastPath);
+  fastify.addHook('onRequest', (request, reply, done) => fastPath.onRequest(request, reply, done));
+  new RequestLog().register(fastify);
 
   const document = SwaggerModule.createDocument(
     app,

@@ -9,6 +9,7 @@ import { CacheModule } from './cache/cache.module';
 import { CommonModule } from './common/common.module';
 import { AllExceptionsFilter } from './common/http-exception.filter';
 import { requestIdFrom } from './common/request-id';
+import { redactUrl } from './common/request-log';
 import { AppConfig } from './config/config';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
@@ -32,10 +33,16 @@ export class AppModule {
           pinoHttp: {
             level: config.logLevel,
             genReqId: (req) => requestIdFrom(req),
-            // Probes and scrapes would drown the request log.
-            autoLogging: {
-              ignore: (req) =>
-                /^\/(health|metrics|monitoring\/(health|metrics))/.test(req.url ?? ''),
+            // The one line per request is written by RequestLog (src/common/request-log.ts),
+            // from a Fastify hook that also sees cache hits answered before this middleware.
+            autoLogging: false,
+            // What logs written during a request carry about it: small, credentials redacted.
+            serializers: {
+              req: (req: { id: unknown; method: string; url: string }) => ({
+                id: req.id,
+                method: req.method,
+                url: redactUrl(req.url),
+              }),
             },
             redact: ['req.headers.authorization', 'req.headers.cookie'],
           },

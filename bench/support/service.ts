@@ -26,19 +26,23 @@ export type RunningService = ChildService;
 export function startService(
   database: string,
   env: Record<string, string> = {},
+  nodeArgs: string[] = [],
 ): Promise<RunningService> {
-  return startChildService({
-    NODE_ENV: 'production',
-    JWT_SECRET: BENCH_JWT_SECRET,
-    DB_HOST: benchServer.host,
-    DB_PORT: String(benchServer.port),
-    DB_USER: benchServer.user,
-    DB_PASSWORD: benchServer.password,
-    DB_NAME: database,
-    THROTTLE_LIMIT: '100000000',
-    THROTTLE_INGEST_LIMIT: '100000000',
-    ...env,
-  });
+  return startChildService(
+    {
+      NODE_ENV: 'production',
+      JWT_SECRET: BENCH_JWT_SECRET,
+      DB_HOST: benchServer.host,
+      DB_PORT: String(benchServer.port),
+      DB_USER: benchServer.user,
+      DB_PASSWORD: benchServer.password,
+      DB_NAME: database,
+      THROTTLE_LIMIT: '100000000',
+      THROTTLE_INGEST_LIMIT: '100000000',
+      ...env,
+    },
+    nodeArgs,
+  );
 }
 
 export const BENCH_JWT_SECRET = 'bench-secret-0123456789abcdef0123456789abcdef';

@@ -17,25 +17,33 @@ export interface ChildService {
   stop(): Promise<number | null>;
 }
 
-export async function startChildService(env: Record<string, string>): Promise<ChildService> {
+/** `nodeArgs` go before the script (e.g. `--cpu-prof` for a benchmark's profile). */
+export async function startChildService(
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<ChildService> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'trend-child-'));
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      DATA_DIR: dataDir,
-      BACKUP_DIR: join(dataDir, 'backups'),
-      JOBS_ENABLED: 'false',
-      DEMO_DATA: 'false',
-      SHUTDOWN_DELAY_MS: '0',
-      ...env,
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, '-r', 'ts-node/register/transpile-only', 'src/main.ts'],
+    {
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+        DATA_DIR: dataDir,
+        BACKUP_DIR: join(dataDir, 'backups'),
+        JOBS_ENABLED: 'false',
+        DEMO_DATA: 'false',
+        SHUTDOWN_DELAY_MS: '0',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
