@@ -13,7 +13,7 @@ import { Agent, request } from 'node:http';
 import Redis from 'ioredis';
 import { sign } from 'jsonwebtoken';
 import { Client } from 'pg';
-import { loadRate, startBareServer } from './support/bare-http';
+import { cpuMs, loadRate, startBareServer } from './support/bare-http';
 import {
   BENCH_JWT_SECRET,
   RunningService,
@@ -173,21 +173,26 @@ export async function run(args: string[]): Promise<void> {
     await loadRate(bareRedis.url, {}, 2);
     await loadRate(urls.top, auth, 2);
 
-    type Row = { p50: number[]; p99: number[]; rps: number[]; logBytes: number[] };
+    type Row = { p50: number[]; p99: number[]; rps: number[]; logBytes: number[]; cpu: number[] };
     const rows: Record<string, Row> = {};
     const running = service;
     const measure = async (
       name: string,
       url: string,
       headers: Record<string, string>,
+      pid: number,
       connections = 50,
     ) => {
       const logBefore = Buffer.byteLength(running.output());
+      const cpuBefore = cpuMs(pid);
       const result = await loadRate(url, headers, seconds, connections);
+      const cpuAfter = cpuMs(pid);
       if (result.errors || result.non2xx)
         throw new Error(`${name}: ${result.errors} errors, ${result.non2xx} non-2xx answers`);
       await new Promise((r) => setTimeout(r, 200)); // let the log flush
-      const row = (rows[name] ??= { p50: [], p99: [], rps: [], logBytes: [] });
+      const row = (rows[name] ??= { p50: [], p99: [], rps: [], logBytes: [], cpu: [] });
+      if (cpuBefore !== null && cpuAfter !== null)
+        row.cpu.push(((cpuAfter - cpuBefore) * 1000) / result.total);
       row.p50.push(result.p50);
       row.p99.push(result.p99);
       row.rps.push(result.rps);
@@ -196,11 +201,12 @@ export async function run(args: string[]): Promise<void> {
     // Interleaved rounds: the machine is shared, so each round measures every target under
     // roughly the same background load.
     for (let round = 1; round <= rounds; round++) {
-      await measure('bare node:http', bare.url, {});
-      await measure('bare + 1 Redis round trip', bareRedis.url, {});
-      await measure('top cached', urls.top, auth);
-      await measure('series cached', urls.series, auth);
-      await measure('top uncached', urls.top, fresh, 8);
+      const pid = running.process.pid ?? 0;
+      await measure('bare node:http', bare.url, {}, bare.pid);
+      await measure('bare + 1 Redis round trip', bareRedis.url, {}, bareRedis.pid);
+      await measure('top cached', urls.top, auth, pid);
+      await measure('series cached', urls.series, auth, pid);
+      await measure('top uncached', urls.top, fresh, pid, 8);
       console.log(`round ${round}/${rounds} done`);
     }
     const sequentialTop = await sequential(urls.top, auth, 2000);
@@ -208,14 +214,17 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `\nmedians of ${rounds} interleaved rounds; autocannon ${seconds} s, 50 connections (uncached: 8);`,
     );
-    console.log('latency client-side over loopback; log = bytes the service logged per request');
+    console.log(
+      'latency client-side over loopback; CPU = server process CPU time per request; log = bytes the service logged per request',
+    );
     printTable(
-      ['target', 'req/s', 'p50 ms', 'p99 ms', 'log B/req'],
+      ['target', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'log B/req'],
       Object.entries(rows).map(([name, r]) => [
         name,
         fmt(median(r.rps)),
         fmt(median(r.p50), 1),
         fmt(median(r.p99), 1),
+        r.cpu.length ? fmt(median(r.cpu), 0) : '-',
         name.startsWith('bare') ? '-' : fmt(median(r.logBytes), 0),
       ]),
     );
@@ -228,6 +237,10 @@ export async function run(args: string[]): Promise<void> {
     );
     console.log(
       `cached / uncached top                       = ${fmt(ratio('top cached', 'top uncached'), 1)}×`,
+    );
+    const cpu = (name: string) => median(rows[name].cpu);
+    console.log(
+      `CPU per request, bare + 1 Redis round trip / cached top = ${fmt(cpu('bare + 1 Redis round trip') / cpu('top cached'), 2)} (the rate ratio on a dedicated core)`,
     );
     console.log(
       `cached top, one sequential client: p50 ${fmt(percentile(sequentialTop, 50), 3)} ms, p99 ${fmt(percentile(sequentialTop, 99), 3)} ms`,

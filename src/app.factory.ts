@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
+import middie from '@fastify/middie';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { CacheFastPath } from './cache/cache-fast-path';
@@ -22,6 +23,9 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const adapter = new FastifyAdapter({
     bodyLimit: config.ingest.maxBodyBytes,
     trustProxy: true,
+    // Middie (Nest middleware, i.e. the pino-http request binding) is registered below, after
+    // the cache fast path's hook, so that a cache hit skips it.
+    skipMiddie: true,
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => requestIdFrom(req),
     // Trend keys are up to 200 characters (800 bytes of UTF-8) in the series path.
@@ -78,6 +82,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   // After helmet and CORS (their headers are on every answer), before Nest's middleware layer.
   const fastPath = app.get(CacheFastPath);
   fastify.addHook('onRequest', (request, reply, done) => fastPath.onRequest(request, reply, done));
+  await app.register(middie);
   new RequestLog().register(fastify);
 
   const document = SwaggerModule.createDocument(

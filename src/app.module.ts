@@ -1,6 +1,7 @@
 import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
+import { DestinationStream, destination } from 'pino';
 import { AnalyticsModule } from './analytics/analytics.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
@@ -21,6 +22,17 @@ import { RetentionModule } from './retention/retention.module';
 import { ThrottleModule } from './throttle/throttle.module';
 import { TrendsModule } from './trends/trends.module';
 
+/**
+ * Standard output, written asynchronously: lines logged while a write is in flight go out
+ * together in one system call instead of one each (pino flushes what is left on exit). A
+ * silent logger (the in-process tests) keeps pino's plain synchronous stdout.
+ */
+function logDestination(level: string): DestinationStream {
+  return level === 'silent'
+    ? destination({ dest: 1, sync: true })
+    : destination({ dest: 1, sync: false });
+}
+
 @Module({})
 export class AppModule {
   /** The whole application for one validated configuration (tests pass their own). */
@@ -30,22 +42,25 @@ export class AppModule {
       imports: [
         AppConfigModule.forRoot(config),
         LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.logLevel,
-            genReqId: (req) => requestIdFrom(req),
-            // The one line per request is written by RequestLog (src/common/request-log.ts),
-            // from a Fastify hook that also sees cache hits answered before this middleware.
-            autoLogging: false,
-            // What logs written during a request carry about it: small, credentials redacted.
-            serializers: {
-              req: (req: { id: unknown; method: string; url: string }) => ({
-                id: req.id,
-                method: req.method,
-                url: redactUrl(req.url),
-              }),
+          pinoHttp: [
+            {
+              level: config.logLevel,
+              genReqId: (req) => requestIdFrom(req),
+              // The one line per request is written by RequestLog (src/common/request-log.ts),
+              // from a Fastify hook that also sees cache hits answered before this middleware.
+              autoLogging: false,
+              // What logs written during a request carry about it: small, credentials redacted.
+              serializers: {
+                req: (req: { id: unknown; method: string; url: string }) => ({
+                  id: req.id,
+                  method: req.method,
+                  url: redactUrl(req.url),
+                }),
+              },
+              redact: ['req.headers.authorization', 'req.headers.cookie'],
             },
-            redact: ['req.headers.authorization', 'req.headers.cookie'],
-          },
+            logDestination(config.logLevel),
+          ],
           // nestjs-pino's default route pattern ('{/*splat}') matches nothing under Fastify's
           // middie here, so no request was logged; '{*splat}' covers every path.
           forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
 import { freePort } from '../../src/common/free-port';
 
 /**
@@ -11,7 +12,7 @@ import { freePort } from '../../src/common/free-port';
 export async function startBareServer(
   body: string,
   redis?: { host: string; port: number; key: string },
-): Promise<{ url: string; stop(): Promise<void> }> {
+): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const port = await freePort();
   const source = redis
     ? `
@@ -45,6 +46,7 @@ export async function startBareServer(
   });
   return {
     url: `http://127.0.0.1:${port}/`,
+    pid: child.pid ?? 0,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -77,4 +79,19 @@ export async function loadRate(
     non2xx: result.non2xx,
     total: result.requests.total,
   };
+}
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc (Linux): CPU per request
+ * is steadier than requests/s on a machine shared with other work. null where unavailable.
+ */
+export function cpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second here).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
 }

@@ -102,7 +102,7 @@ export class CacheService implements OnModuleInit {
   /** Set when a version bump could not reach Redis: entries may be stale until the epoch moves. */
   private epochBumpPending = false;
   private counts = { hits: 0, misses: 0 };
-  /** L1: exact key → answer; null when the store is the in-process one already. */
+  /** L1: exact key material → answer; null when the store is the in-process one already. */
   private readonly local: LRUCache<string, CachedAnswer> | null;
 
   constructor(
@@ -173,12 +173,13 @@ export class CacheService implements OnModuleInit {
       return this.bypass(compute);
     }
     const latestKey = this.latestKey(request);
-    const exactKey = this.exactKey(request, versions);
+    const material = exactMaterial(request, versions);
+    const exactKey = this.exactKey(material);
 
     if (!directives.noCache) {
       const running = this.inflight.get(exactKey);
       if (running) return this.join(running);
-      const local = this.local?.get(exactKey);
+      const local = this.local?.get(material);
       if (local)
         return this.served('hit', { body: local.body, status: 'HIT', age: ageOf(local.at) });
       const keys = directives.maxStale === undefined ? [exactKey] : [exactKey, latestKey];
@@ -190,7 +191,7 @@ export class CacheService implements OnModuleInit {
       }
       const exact = found[0] === null ? null : unframe(found[0]);
       if (exact) {
-        this.remember(exactKey, exact);
+        this.remember(material, exact);
         return this.served('hit', { body: exact.body, status: 'HIT', age: ageOf(exact.at) });
       }
       const latest = found[1] ? unframe(found[1]) : null;
@@ -208,7 +209,7 @@ export class CacheService implements OnModuleInit {
     }
 
     this.count('miss');
-    const work = this.computeAndStore(request, compute, startedAt, exactKey, latestKey, budget);
+    const work = this.computeAndStore(request, compute, startedAt, material, latestKey, budget);
     this.inflight.set(exactKey, work);
     try {
       return { body: await work, status: 'MISS' };
@@ -241,18 +242,18 @@ export class CacheService implements OnModuleInit {
    * the caller hands the request to the full path.
    */
   async lookupExact(request: CacheRequest, versions: string[]): Promise<CachedAnswer | null> {
-    const exactKey = this.exactKey(request, versions);
-    let found = this.local?.get(exactKey);
+    const material = exactMaterial(request, versions);
+    let found = this.local?.get(material);
     if (!found) {
       let value: string | null;
       try {
-        [value] = await this.call(this.store.get([exactKey]));
+        [value] = await this.call(this.store.get([this.exactKey(material)]));
       } catch {
         return null;
       }
       const exact = value === null ? null : unframe(value);
       if (!exact) return null;
-      this.remember(exactKey, exact);
+      this.remember(material, exact);
       found = exact;
     }
     this.served('hit', { body: found.body, status: 'HIT' });
@@ -361,16 +362,15 @@ export class CacheService implements OnModuleInit {
     return `${this.prefix}l:${sha1(`${request.route}\n${request.representation}\n${request.identity}`)}`;
   }
 
-  /** Route + representation + normalized query + resolved ranges + version tokens. */
-  private exactKey(request: CacheRequest, versions: string[]): string {
-    const material = `${request.route}\n${request.representation}\n${request.identity}\n${request.rangeSignature}\n${versions.join(',')}`;
+  private exactKey(material: string): string {
     return `${this.prefix}c:${sha1(material)}`;
   }
 
-  private remember(exactKey: string, answer: CachedAnswer): void {
+  /** Into L1, for what is left of the entry's TTL. */
+  private remember(material: string, answer: CachedAnswer): void {
     if (!this.local) return;
     const left = this.ttl * 1000 - (Date.now() - answer.at);
-    if (left > 0) this.local.set(exactKey, answer, { ttl: left });
+    if (left > 0) this.local.set(material, answer, { ttl: left });
   }
 
   private versionKeys(scope: CacheScope): string[] {
@@ -391,7 +391,7 @@ export class CacheService implements OnModuleInit {
     request: CacheRequest,
     compute: () => Promise<unknown>,
     startedAt: number,
-    exactKey: string,
+    material: string,
     latestKey: string,
     budget: Budget,
   ): Promise<unknown> {
@@ -402,8 +402,8 @@ export class CacheService implements OnModuleInit {
     const entries: Array<[string, string]> = [[latestKey, framed]];
     // If the hour (or minute) rolled over while the query ran, the handler may have answered a later range.
     if (request.currentRangeSignature() === request.rangeSignature) {
-      entries.push([exactKey, framed]);
-      this.remember(exactKey, { at: startedAt, body });
+      entries.push([this.exactKey(material), framed]);
+      this.remember(material, { at: startedAt, body });
     }
     try {
       await this.call(this.store.set(entries, this.ttl), budget);
@@ -483,6 +483,10 @@ class Budget {
     }
   }
 }
+
+/** What the exact key is made of: route + representation + normalized query + resolved ranges + version tokens. */
+const exactMaterial = (request: CacheRequest, versions: string[]): string =>
+  `${request.route}\n${request.representation}\n${request.identity}\n${request.rangeSignature}\n${versions.join(',')}`;
 
 const sha1 = (text: string): string => createHash('sha1').update(text).digest('base64url');
 

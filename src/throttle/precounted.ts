@@ -13,11 +13,21 @@ type Carrier = { [PRECOUNTED]?: ThrottlerStorageRecord };
 export const throttleCounterKey = (prefix: string, tracker: string): string =>
   `${prefix}throttle:${THROTTLER_NAME}:${tracker}`;
 
+/** Hashed subjects, kept since a subject makes many requests (bounded: cleared when full). */
+const SUBJECT_TRACKERS_MAX = 10_000;
+const subjectTrackers = new Map<string, string>();
+
 /** Per token subject when authenticated, per client IP otherwise. */
 export function trackerOf(request: { user?: AuthUser; ip: string }): string {
-  if (request.user?.sub)
-    return `sub:${createHash('sha1').update(request.user.sub).digest('base64url')}`;
-  return `ip:${request.ip}`;
+  const sub = request.user?.sub;
+  if (!sub) return `ip:${request.ip}`;
+  let tracker = subjectTrackers.get(sub);
+  if (tracker === undefined) {
+    tracker = `sub:${createHash('sha1').update(sub).digest('base64url')}`;
+    if (subjectTrackers.size >= SUBJECT_TRACKERS_MAX) subjectTrackers.clear();
+    subjectTrackers.set(sub, tracker);
+  }
+  return tracker;
 }
 
 /**
