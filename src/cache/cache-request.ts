@@ -72,6 +72,8 @@ export class CacheRequestFactory {
     max: NORMALIZED_URLS_MAX,
   });
 
+  private readonly daysBySignature = new LRUCache<string, string[]>({ max: 1_000 });
+
   constructor(private readonly reflector: Reflector) {}
 
   /** The plan of the handler, or null when its answers are not cached. */
@@ -103,6 +105,16 @@ export class CacheRequestFactory {
     }
     this.plansByHandler.set(handler, plan);
     return plan;
+  }
+
+  /** The UTC days of resolved ranges, remembered by their signature (many requests share one). */
+  private daysOf(signature: string, ranges: TimeRange[]): string[] {
+    let days = this.daysBySignature.get(signature);
+    if (!days) {
+      days = [...new Set(ranges.flatMap((r) => daysCovered(r)))].sort();
+      this.daysBySignature.set(signature, days);
+    }
+    return days;
   }
 
   /** The plan of a GET route template once a request through Nest has revealed it. */
@@ -157,7 +169,7 @@ export class CacheRequestFactory {
       const ranges = resolve(query, params, now);
       const signature = rangeSignature(ranges);
       if (signature === null) return null;
-      const days = [...new Set(ranges.flatMap((r) => daysCovered(r)))].sort();
+      const days = this.daysOf(signature, ranges);
       return {
         route: plan.route,
         identity,

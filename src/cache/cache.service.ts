@@ -233,7 +233,10 @@ export class CacheService implements OnModuleInit {
   /** Version keys of a scope, with a fresh token for each (created by the store where missing). */
   versionRequest(scope: CacheScope): { keys: string[]; fresh: string[]; ttlSeconds: number } {
     const keys = this.versionKeys(scope);
-    return { keys, fresh: keys.map(() => this.token()), ttlSeconds: this.versionTtl };
+    // One new token serves every key of this request: each key still only ever gets values it
+    // never held before, which is all exactness needs (see the class comment).
+    const token = this.token();
+    return { keys, fresh: keys.map(() => token), ttlSeconds: this.versionTtl };
   }
 
   /**
