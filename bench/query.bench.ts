@@ -1,19 +1,19 @@
 /**
  * npm run bench -- query [--seconds 5] [--rounds 3]
  *
- * Cached vs uncached latency (p50/p95/p99, one client, sequential) and requests/s (50
- * connections) of `top` and `series`, against the real service in its own process on a bench
- * database with the shared Redis; plus a bare node:http server's rate measured in the same run
- * (the ceiling), and the share of cached `top` answers the server itself timed under 1 ms (from
- * the api_response_time_seconds histogram, when the metrics endpoint exports it).
- * Uncached = `Cache-Control: no-cache` (the same request path, always answered by the database).
+ * Cached `top` (the 4 KB answer of issue 11) and `series` against the real service in its own
+ * process (LOG_LEVEL=info, shared Redis), side by side with a bare node:http server serving the
+ * same bytes and a bare server making one Redis round trip per request, in interleaved rounds:
+ * requests/s and p50/p99 at 50 connections, the two ratios, and the bytes of request log per
+ * request. Uncached = `Cache-Control: no-cache` (always answered by the database).
+ * BENCH_CPU_PROF_DIR=<dir> writes a CPU profile of the service there (node --cpu-prof).
  */
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import Redis from 'ioredis';
 import { sign } from 'jsonwebtoken';
 import { Client } from 'pg';
-import { loadRate, startBareServer } from './support/bare-http';
+import { cpuMs, loadRate, startBareServer } from './support/bare-http';
 import {
   BENCH_JWT_SECRET,
   RunningService,
@@ -100,28 +100,6 @@ export async function sequential(
   return samples;
 }
 
-/** Cumulative counts of the server's response-time histogram for one route, or null if not exported. */
-async function serverHistogram(url: string, route: string): Promise<Map<string, number> | null> {
-  try {
-    const res = await fetch(`${url}/metrics`);
-    if (!res.ok) return null;
-    const counts = new Map<string, number>();
-    for (const line of (await res.text()).split('\n')) {
-      if (
-        !line.startsWith('api_response_time_seconds_bucket') ||
-        !line.includes(`route="${route}"`)
-      )
-        continue;
-      if (!line.includes('status_code="200"')) continue;
-      const le = /le="([^"]+)"/.exec(line)?.[1];
-      if (le) counts.set(le, (counts.get(le) ?? 0) + Number(line.split(' ').pop()));
-    }
-    return counts.size ? counts : null;
-  } catch {
-    return null;
-  }
-}
-
 export async function dropBench(database: string, prefix: string): Promise<void> {
   const admin = new Client({ ...benchServer, database: 'postgres' });
   await admin.connect();
@@ -145,13 +123,21 @@ export async function run(args: string[]): Promise<void> {
   const prefix = `bench:query:${tag}:`;
   await recreateDatabase(database);
   let service: RunningService | undefined;
-  let bare: { stop(): Promise<void> } | undefined;
+  const servers: Array<{ stop(): Promise<void> }> = [];
   try {
-    service = await startService(database, {
-      REDIS_HOST: '127.0.0.1',
-      REDIS_PORT: '6379',
-      REDIS_KEY_PREFIX: prefix,
-    });
+    service = await startService(
+      database,
+      {
+        REDIS_HOST: '127.0.0.1',
+        REDIS_PORT: '6379',
+        REDIS_KEY_PREFIX: prefix,
+        // The production log level: the request log is part of what a request costs.
+        LOG_LEVEL: 'info',
+      },
+      process.env.BENCH_CPU_PROF_DIR
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
+        : [],
+    );
     const seeded = await seed(service.url, 100, 24 * 7);
     console.log(
       `seeded ${fmt(seeded)} observations (100 trends × 3 platforms × hourly, 7 days) through the ingest API`,
@@ -159,16 +145,23 @@ export async function run(args: string[]): Promise<void> {
 
     const auth = { authorization: `Bearer ${tokenFor(['analyst'])}` };
     const fresh = { ...auth, 'cache-control': 'no-cache' };
+    const hour = new Date(Math.floor(Date.now() / HOUR) * HOUR).toISOString();
     const from = new Date(Math.floor(Date.now() / HOUR) * HOUR - 7 * 24 * HOUR).toISOString();
     const urls = {
-      top: `${service.url}/api/v1/trends/top?window=24h`,
+      top: `${service.url}/api/v1/trends/top?window=24h&limit=20&at=${hour}`,
       series: `${service.url}/api/v1/trends/${encodeURIComponent('trend 0')}/series?interval=hour&from=${from}`,
     };
     const topBody = await (await fetch(urls.top, { headers: auth })).text();
-    const bareServer = await startBareServer(topBody);
-    bare = bareServer;
+    const bare = await startBareServer(topBody);
+    servers.push(bare);
+    const bareRedis = await startBareServer(topBody, {
+      host: '127.0.0.1',
+      port: 6379,
+      key: `${prefix}bare`,
+    });
+    servers.push(bareRedis);
     console.log(
-      `cached top answer: ${fmt(topBody.length)} bytes (the bare server returns the same bytes)`,
+      `cached top answer: ${fmt(topBody.length)} bytes (the bare servers return the same bytes)`,
     );
 
     // Warm-up: JIT, pools, cache entries, database pages.
@@ -176,88 +169,87 @@ export async function run(args: string[]): Promise<void> {
     await sequential(urls.series, auth, 300);
     await sequential(urls.top, fresh, 30);
     await sequential(urls.series, fresh, 30);
-    await loadRate(bareServer.url, {}, 2);
+    await loadRate(bare.url, {}, 2);
+    await loadRate(bareRedis.url, {}, 2);
     await loadRate(urls.top, auth, 2);
 
-    type Row = { p50: number[]; p95: number[]; p99: number[]; rps: number[] };
+    type Row = { p50: number[]; p99: number[]; rps: number[]; logBytes: number[]; cpu: number[] };
     const rows: Record<string, Row> = {};
-    const add = (name: string, samples: number[] | null, rps: number) => {
-      const row = (rows[name] ??= { p50: [], p95: [], p99: [], rps: [] });
-      if (samples) {
-        row.p50.push(percentile(samples, 50));
-        row.p95.push(percentile(samples, 95));
-        row.p99.push(percentile(samples, 99));
-      }
-      row.rps.push(rps);
+    const running = service;
+    const measure = async (
+      name: string,
+      url: string,
+      headers: Record<string, string>,
+      pid: number,
+      connections = 50,
+    ) => {
+      const logBefore = Buffer.byteLength(running.output());
+      const cpuBefore = cpuMs(pid);
+      const result = await loadRate(url, headers, seconds, connections);
+      const cpuAfter = cpuMs(pid);
+      if (result.errors || result.non2xx)
+        throw new Error(`${name}: ${result.errors} errors, ${result.non2xx} non-2xx answers`);
+      await new Promise((r) => setTimeout(r, 200)); // let the log flush
+      const row = (rows[name] ??= { p50: [], p99: [], rps: [], logBytes: [], cpu: [] });
+      if (cpuBefore !== null && cpuAfter !== null)
+        row.cpu.push(((cpuAfter - cpuBefore) * 1000) / result.total);
+      row.p50.push(result.p50);
+      row.p99.push(result.p99);
+      row.rps.push(result.rps);
+      row.logBytes.push((Buffer.byteLength(running.output()) - logBefore) / result.total);
     };
+    // Interleaved rounds: the machine is shared, so each round measures every target under
+    // roughly the same background load.
     for (let round = 1; round <= rounds; round++) {
-      add(
-        'bare node:http',
-        await sequential(bareServer.url, {}, 2000),
-        (await loadRate(bareServer.url, {}, seconds)).rps,
-      );
-      add(
-        'top cached',
-        await sequential(urls.top, auth, 2000),
-        (await loadRate(urls.top, auth, seconds)).rps,
-      );
-      add(
-        'series cached',
-        await sequential(urls.series, auth, 2000),
-        (await loadRate(urls.series, auth, seconds)).rps,
-      );
-      add(
-        'top uncached',
-        await sequential(urls.top, fresh, 200),
-        (await loadRate(urls.top, fresh, seconds, 8)).rps,
-      );
-      add(
-        'series uncached',
-        await sequential(urls.series, fresh, 200),
-        (await loadRate(urls.series, fresh, seconds, 8)).rps,
-      );
+      const pid = running.process.pid ?? 0;
+      await measure('bare node:http', bare.url, {}, bare.pid);
+      await measure('bare + 1 Redis round trip', bareRedis.url, {}, bareRedis.pid);
+      await measure('top cached', urls.top, auth, pid);
+      await measure('series cached', urls.series, auth, pid);
+      await measure('top uncached', urls.top, fresh, pid, 8);
       console.log(`round ${round}/${rounds} done`);
     }
-    // Server-side view of cached answers only: the histogram's change over a cached-only run.
-    const before = await serverHistogram(service.url, '/api/v1/trends/top');
-    await sequential(urls.top, auth, 2000);
-    const after = await serverHistogram(service.url, '/api/v1/trends/top');
+    const sequentialTop = await sequential(urls.top, auth, 2000);
 
     console.log(
-      `\nmedians of ${rounds} rounds; latency = one sequential client (ms, client-side, loopback);`,
+      `\nmedians of ${rounds} interleaved rounds; autocannon ${seconds} s, 50 connections (uncached: 8);`,
     );
-    console.log(`req/s = autocannon, ${seconds} s, 50 connections (uncached: 8)`);
+    console.log(
+      'latency client-side over loopback; CPU = server process CPU time per request; log = bytes the service logged per request',
+    );
     printTable(
-      ['target', 'p50 ms', 'p95 ms', 'p99 ms', 'req/s'],
+      ['target', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'log B/req'],
       Object.entries(rows).map(([name, r]) => [
         name,
-        fmt(median(r.p50), 3),
-        fmt(median(r.p95), 3),
-        fmt(median(r.p99), 3),
         fmt(median(r.rps)),
+        fmt(median(r.p50), 1),
+        fmt(median(r.p99), 1),
+        r.cpu.length ? fmt(median(r.cpu), 0) : '-',
+        name.startsWith('bare') ? '-' : fmt(median(r.logBytes), 0),
       ]),
     );
-    const bareRps = median(rows['bare node:http'].rps);
-    const cachedTop = median(rows['top cached'].rps);
+    const ratio = (a: string, b: string) => median(rows[a].rps) / median(rows[b].rps);
     console.log(
-      `\ncached top rate / bare node:http rate = ${fmt(cachedTop / bareRps, 2)} (target ≥ 0.5)`,
+      `\ncached top / bare node:http                 = ${fmt(ratio('top cached', 'bare node:http'), 2)}`,
     );
     console.log(
-      `cached / uncached rate: top ${fmt(cachedTop / median(rows['top uncached'].rps), 1)}×, series ${fmt(median(rows['series cached'].rps) / median(rows['series uncached'].rps), 1)}×`,
+      `cached top / bare + 1 Redis round trip      = ${fmt(ratio('top cached', 'bare + 1 Redis round trip'), 2)} (target ≥ 0.5)`,
     );
-    if (before && after) {
-      const delta = (le: string) => (after.get(le) ?? 0) - (before.get(le) ?? 0);
-      const total = delta('+Inf');
-      console.log(
-        `server-side (api_response_time_seconds, 2000 cached top answers): ≤0.5 ms ${fmt((100 * delta('0.0005')) / total, 1)}%, ≤1 ms ${fmt((100 * delta('0.001')) / total, 1)}% of ${fmt(total)}`,
-      );
-    } else {
-      console.log(
-        'server-side histogram not exported by /metrics in this build: see the client-side p50 above',
-      );
-    }
+    console.log(
+      `cached / uncached top                       = ${fmt(ratio('top cached', 'top uncached'), 1)}×`,
+    );
+    const cpu = (name: string) => median(rows[name].cpu);
+    console.log(
+      `CPU per request, bare + 1 Redis round trip / cached top = ${fmt(cpu('bare + 1 Redis round trip') / cpu('top cached'), 2)} (the rate ratio on a dedicated core)`,
+    );
+    console.log(
+      `cached top, one sequential client: p50 ${fmt(percentile(sequentialTop, 50), 3)} ms, p99 ${fmt(percentile(sequentialTop, 99), 3)} ms`,
+    );
+    console.log(
+      `per-round req/s: ${JSON.stringify(Object.fromEntries(Object.entries(rows).map(([n, r]) => [n, r.rps.map((x) => Math.round(x))])))}`,
+    );
   } finally {
-    await bare?.stop();
+    for (const server of servers) await server.stop();
     await service?.stop();
     await dropBench(database, prefix);
   }

@@ -5,12 +5,15 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
+import middie from '@fastify/middie';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { installConnectionDrain } from './common/connection-drain';
-import { LifecycleService } from './common/lifecycle.service';
 import { finishOpenApiDocument } from './common/openapi';
 import { installOversizeBodyDrain } from './common/oversize-body';
+import { CacheFastPath } from './cache/cache-fast-path';
+import { LifecycleService } from './common/lifecycle.service';
+import { RequestLog } from './common/request-log';
 import { requestIdFrom } from './common/request-id';
 import { SERVICE_VERSION } from './common/version';
 import { createValidationPipe } from './common/validation.pipe';
@@ -24,6 +27,9 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const adapter = new FastifyAdapter({
     bodyLimit: config.ingest.maxBodyBytes,
     trustProxy: true,
+    // Middie (Nest middleware, i.e. the pino-http request binding) is registered below, after
+    // the cache fast path's hook, so that a cache hit skips it.
+    skipMiddie: true,
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => requestIdFrom(req),
     // Trend keys are up to 200 characters (800 bytes of UTF-8) in the series path.
@@ -81,6 +87,12 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       exposedHeaders: ['X-Request-Id', 'X-Cache', 'Age', 'Retry-After'],
     });
   }
+
+  // After helmet and CORS (their headers are on every answer), before Nest's middleware layer.
+  const fastPath = app.get(CacheFastPath);
+  fastify.addHook('onRequest', (request, reply, done) => fastPath.onRequest(request, reply, done));
+  await app.register(middie);
+  new RequestLog().register(fastify);
 
   SwaggerModule.setup('api/docs', app, buildOpenApiDocument(app), {
     jsonDocumentUrl: 'api/docs-json',

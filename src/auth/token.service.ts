@@ -1,11 +1,21 @@
 import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { JwtPayload, verify } from 'jsonwebtoken';
+import { LRUCache } from 'lru-cache';
 import { KeyObject, createPublicKey, createSecretKey } from 'node:crypto';
 import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { resolveJwtSecret } from './jwt-secret';
 import { AuthUser, ROLES, Role } from './roles';
+
+/** Verified tokens remembered per process (a dashboard reuses one token for many requests). */
+const VERIFIED_TOKENS_MAX = 10_000;
+
+interface VerifiedToken {
+  user: AuthUser;
+  /** `exp` in ms: the entry is only used strictly before it, as jsonwebtoken would judge. */
+  expiresAt: number;
+}
 
 /** Verifies and mints bearer tokens. Algorithms are pinned: HS256, plus RS256 with a public key. */
 @Injectable()
@@ -16,6 +26,12 @@ export class TokenService {
    * call (and first tries it as a public key), which dominated the cost of a cached request.
    */
   private readonly keys: Partial<Record<'HS256' | 'RS256', KeyObject>> = {};
+  /**
+   * Tokens that passed every check, by their exact text, until their `exp`: the signature of a
+   * given text never changes, so a repeat skips the HMAC/RSA and JSON work. Only successes are
+   * kept; a token failing any check is verified (and rejected) afresh every time.
+   */
+  private readonly verified = new LRUCache<string, VerifiedToken>({ max: VERIFIED_TOKENS_MAX });
 
   constructor(
     private readonly jwt: JwtService,
@@ -27,6 +43,11 @@ export class TokenService {
   }
 
   verify(token: string): AuthUser {
+    const known = this.verified.get(token);
+    if (known) {
+      if (Date.now() < known.expiresAt) return known.user;
+      this.verified.delete(token);
+    }
     const alg = this.headerAlgorithm(token);
     const key = alg === 'HS256' || alg === 'RS256' ? this.keys[alg] : undefined;
     if (!key) {
@@ -49,7 +70,9 @@ export class TokenService {
     const roles = Array.isArray(payload.roles)
       ? payload.roles.filter((r): r is Role => ROLES.includes(r as Role))
       : [];
-    return { sub: payload.sub, roles };
+    const user = { sub: payload.sub, roles };
+    this.verified.set(token, { user, expiresAt: payload.exp * 1000 });
+    return user;
   }
 
   /** Mints an HS256 token (the token CLI and the dev token printed at start). */

@@ -2,6 +2,8 @@ import { Global, Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TrendsModule } from '../trends/trends.module';
 import { CacheAdminController } from './cache-admin.controller';
+import { CacheFastPath } from './cache-fast-path';
+import { CacheRequestFactory } from './cache-request';
 import { CacheInterceptor } from './cache.interceptor';
 import { CacheService } from './cache.service';
 import { RedisConnection } from './redis.connection';
@@ -14,8 +16,10 @@ import { RedisConnection } from './redis.connection';
   providers: [
     RedisConnection,
     CacheService,
+    CacheRequestFactory,
+    CacheFastPath,
     { provide: APP_INTERCEPTOR, useClass: CacheInterceptor },
   ],
-  exports: [RedisConnection, CacheService],
+  exports: [RedisConnection, CacheService, CacheFastPath],
 })
 export class CacheModule {}

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { createHash, randomBytes } from 'node:crypto';
 import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
@@ -18,6 +19,8 @@ export interface CacheRequest {
   route: string;
   /** Normalized parameters (sorted JSON of params + validated query). */
   identity: string;
+  /** The answer's format (JSON today; see cache-request.ts). */
+  representation: string;
   /** The resolved ranges, serialized; part of the exact key. */
   rangeSignature: string;
   /** Re-resolves the ranges after the query ran: the exact key is only written if unchanged. */
@@ -57,6 +60,12 @@ export interface CacheHealth {
   error?: string;
 }
 
+/** An answer as cached: when it was computed, and its serialized bytes. */
+export interface CachedAnswer {
+  at: number;
+  body: string;
+}
+
 /** Ranges longer than this read month versions instead of one version per day. */
 const MAX_DAY_VERSIONS = 62;
 
@@ -73,6 +82,11 @@ const MAX_DAY_VERSIONS = 62;
  *
  * A second entry per query ("latest", keyed without versions or ranges) holds the newest answer
  * for `Cache-Control: max-stale`.
+ *
+ * In front of Redis, an in-process L1 keeps answer bytes by their exact key (versions
+ * included). The version tokens still come from Redis on every request, so an L1 entry is only
+ * ever found under the versions it was computed for: as exact as the Redis entry it mirrors,
+ * without its transfer. Latest (max-stale) entries stay in Redis only.
  */
 @Injectable()
 export class CacheService implements OnModuleInit {
@@ -88,6 +102,8 @@ export class CacheService implements OnModuleInit {
   /** Set when a version bump could not reach Redis: entries may be stale until the epoch moves. */
   private epochBumpPending = false;
   private counts = { hits: 0, misses: 0 };
+  /** L1: exact key material → answer; null when the store is the in-process one already. */
+  private readonly local: LRUCache<string, CachedAnswer> | null;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -103,6 +119,16 @@ export class CacheService implements OnModuleInit {
     this.store = redis.client
       ? new RedisStore(redis.client)
       : new MemoryStore(config.redis.memoryMaxEntries);
+    const l1Bytes = config.redis.l1MaxMb * 1024 * 1024;
+    this.local =
+      this.store.kind === 'redis' && l1Bytes > 0
+        ? new LRUCache<string, CachedAnswer>({
+            maxSize: l1Bytes,
+            // UTF-16 in memory; the key is short.
+            sizeCalculation: (answer, key) => 2 * (answer.body.length + key.length) + 64,
+            ttl: this.ttl * 1000,
+          })
+        : null;
   }
 
   onModuleInit(): void {
@@ -146,13 +172,16 @@ export class CacheService implements OnModuleInit {
     } catch {
       return this.bypass(compute);
     }
-    const identity = `${request.route}\n${request.identity}`;
-    const latestKey = `${this.prefix}l:${sha1(identity)}`;
-    const exactKey = `${this.prefix}c:${sha1(`${identity}\n${request.rangeSignature}\n${versions.join(',')}`)}`;
+    const latestKey = this.latestKey(request);
+    const material = exactMaterial(request, versions);
+    const exactKey = this.exactKey(material);
 
     if (!directives.noCache) {
       const running = this.inflight.get(exactKey);
       if (running) return this.join(running);
+      const local = this.local?.get(material);
+      if (local)
+        return this.served('hit', { body: local.body, status: 'HIT', age: ageOf(local.at) });
       const keys = directives.maxStale === undefined ? [exactKey] : [exactKey, latestKey];
       let found: Array<string | null>;
       try {
@@ -161,8 +190,10 @@ export class CacheService implements OnModuleInit {
         return this.bypass(compute);
       }
       const exact = found[0] === null ? null : unframe(found[0]);
-      if (exact)
+      if (exact) {
+        this.remember(material, exact);
         return this.served('hit', { body: exact.body, status: 'HIT', age: ageOf(exact.at) });
+      }
       const latest = found[1] ? unframe(found[1]) : null;
       if (
         latest &&
@@ -178,7 +209,7 @@ export class CacheService implements OnModuleInit {
     }
 
     this.count('miss');
-    const work = this.computeAndStore(request, compute, startedAt, exactKey, latestKey, budget);
+    const work = this.computeAndStore(request, compute, startedAt, material, latestKey, budget);
     this.inflight.set(exactKey, work);
     try {
       return { body: await work, status: 'MISS' };
@@ -191,6 +222,52 @@ export class CacheService implements OnModuleInit {
     }
   }
 
+  /**
+   * The fast path may use the store now: Redis is configured and not paused after a failure, and
+   * no version bump is pending (otherwise the full path decides, and bypasses).
+   */
+  get fastPathReady(): boolean {
+    return this.store.kind === 'redis' && this.redis.available && !this.epochBumpPending;
+  }
+
+  /** Version keys of a scope, with a fresh token for each (created by the store where missing). */
+  versionRequest(scope: CacheScope): { keys: string[]; fresh: string[]; ttlSeconds: number } {
+    const keys = this.versionKeys(scope);
+    // One new token serves every key of this request: each key still only ever gets values it
+    // never held before, which is all exactness needs (see the class comment).
+    const token = this.token();
+    return { keys, fresh: keys.map(() => token), ttlSeconds: this.versionTtl };
+  }
+
+  /**
+   * A plain exact lookup for the fast path, given the version tokens it already read: L1, then
+   * one Redis GET. A hit is counted like any other; anything else (absent, error) is null, and
+   * the caller hands the request to the full path.
+   */
+  async lookupExact(request: CacheRequest, versions: string[]): Promise<CachedAnswer | null> {
+    const material = exactMaterial(request, versions);
+    let found = this.local?.get(material);
+    if (!found) {
+      let value: string | null;
+      try {
+        [value] = await this.call(this.store.get([this.exactKey(material)]));
+      } catch {
+        return null;
+      }
+      const exact = value === null ? null : unframe(value);
+      if (!exact) return null;
+      this.remember(material, exact);
+      found = exact;
+    }
+    this.served('hit', { body: found.body, status: 'HIT' });
+    return found;
+  }
+
+  /** One store call of the fast path, under the same timeout and failure accounting as ours. */
+  storeCall<T>(operation: Promise<T>): Promise<T> {
+    return this.call(operation);
+  }
+
   /** Makes every cached answer unreachable (data changed outside ingest: restore, SQL, relocation). */
   async invalidateAll(): Promise<boolean> {
     return this.bumpEpoch();
@@ -198,6 +275,7 @@ export class CacheService implements OnModuleInit {
 
   /** Deletes every key under the prefix (SCAN + UNLINK; in memory: the prefix's entries). */
   async clear(): Promise<number> {
+    this.local?.clear();
     try {
       const removed = await this.store.clear(this.prefix);
       this.metrics.cacheOperations.inc({ operation: 'clear', result: 'ok' });
@@ -283,6 +361,21 @@ export class CacheService implements OnModuleInit {
     }
   }
 
+  private latestKey(request: CacheRequest): string {
+    return `${this.prefix}l:${sha1(`${request.route}\n${request.representation}\n${request.identity}`)}`;
+  }
+
+  private exactKey(material: string): string {
+    return `${this.prefix}c:${sha1(material)}`;
+  }
+
+  /** Into L1, for what is left of the entry's TTL. */
+  private remember(material: string, answer: CachedAnswer): void {
+    if (!this.local) return;
+    const left = this.ttl * 1000 - (Date.now() - answer.at);
+    if (left > 0) this.local.set(material, answer, { ttl: left });
+  }
+
   private versionKeys(scope: CacheScope): string[] {
     const keys = [`${this.prefix}v:epoch`];
     if (scope.kind === 'all') return [...keys, `${this.prefix}v:all`];
@@ -301,18 +394,21 @@ export class CacheService implements OnModuleInit {
     request: CacheRequest,
     compute: () => Promise<unknown>,
     startedAt: number,
-    exactKey: string,
+    material: string,
     latestKey: string,
     budget: Budget,
   ): Promise<unknown> {
     const value = await compute();
-    const body = JSON.stringify(value);
+    // Text answers (CSV) are stored as they are, JSON answers as their JSON.
+    const body = typeof value === 'string' ? value : JSON.stringify(value);
     if (typeof body !== 'string') return value;
     const framed = `${startedAt}\n${body}`;
     const entries: Array<[string, string]> = [[latestKey, framed]];
     // If the hour (or minute) rolled over while the query ran, the handler may have answered a later range.
-    if (request.currentRangeSignature() === request.rangeSignature)
-      entries.push([exactKey, framed]);
+    if (request.currentRangeSignature() === request.rangeSignature) {
+      entries.push([this.exactKey(material), framed]);
+      this.remember(material, { at: startedAt, body });
+    }
     try {
       await this.call(this.store.set(entries, this.ttl), budget);
       this.metrics.cacheOperations.inc({ operation: 'set', result: 'ok' });
@@ -325,7 +421,8 @@ export class CacheService implements OnModuleInit {
   private async bypass(compute: () => Promise<unknown>): Promise<CacheAnswer> {
     this.metrics.cacheOperations.inc({ operation: 'get', result: 'bypass' });
     const value = await compute();
-    const body = JSON.stringify(value);
+    // Text answers (CSV) are stored as they are, JSON answers as their JSON.
+    const body = typeof value === 'string' ? value : JSON.stringify(value);
     return { body: typeof body === 'string' ? body : value, status: 'BYPASS' };
   }
 
@@ -392,6 +489,10 @@ class Budget {
   }
 }
 
+/** What the exact key is made of: route + representation + normalized query + resolved ranges + version tokens. */
+const exactMaterial = (request: CacheRequest, versions: string[]): string =>
+  `${request.route}\n${request.representation}\n${request.identity}\n${request.rangeSignature}\n${versions.join(',')}`;
+
 const sha1 = (text: string): string => createHash('sha1').update(text).digest('base64url');
 
 const ageOf = (at: number): number => Math.max(0, Math.floor((Date.now() - at) / 1000));
@@ -400,7 +501,7 @@ const hitRate = (hits: number, misses: number): number | null =>
   hits + misses ? hits / (hits + misses) : null;
 
 /** Entries are `<computed-at ms>\n<json>`: the JSON is sent as stored, never re-serialized. */
-function unframe(value: string): { at: number; body: string } | null {
+function unframe(value: string): CachedAnswer | null {
   const newline = value.indexOf('\n');
   if (newline < 0) return null;
   const at = Number(value.slice(0, newline));

@@ -17,8 +17,11 @@ for i, key in ipairs(KEYS) do
 end
 return out`;
 
-/** Fixed-window counter for the rate limiter: hits, window ms left, block ms left. */
-const THROTTLE_LUA = `
+/**
+ * Fixed-window counter for the rate limiter (KEYS[1] counter, KEYS[2] block flag; ARGV[1]
+ * window ms, ARGV[2] limit, ARGV[3] block ms): leaves hits, window ms left, block ms left.
+ */
+const THROTTLE_STEP_LUA = `
 local hits = redis.call('INCR', KEYS[1])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
@@ -30,12 +33,33 @@ if blocked <= 0 and hits > tonumber(ARGV[2]) then
   redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
   blocked = tonumber(ARGV[3])
 end
-if blocked < 0 then blocked = 0 end
+if blocked < 0 then blocked = 0 end`;
+
+/** Fixed-window counter for the rate limiter: hits, window ms left, block ms left. */
+const THROTTLE_LUA = `${THROTTLE_STEP_LUA}
 return {hits, ttl, blocked}`;
+
+/**
+ * The cache fast path's one round trip: the rate-limit step above, then the version tokens of
+ * KEYS[3..] (ARGV[4] their TTL, ARGV[5..] fresh tokens), created where missing as VERSIONS_LUA
+ * does. Returns {hits, window ms left, block ms left, token...}.
+ */
+const FAST_HIT_LUA = `${THROTTLE_STEP_LUA}
+local out = {hits, ttl, blocked}
+for i = 3, #KEYS do
+  local v = redis.call('GET', KEYS[i])
+  if not v then
+    v = ARGV[i + 2]
+    redis.call('SET', KEYS[i], v, 'EX', ARGV[4])
+  end
+  out[i + 1] = v
+end
+return out`;
 
 export interface ScriptedRedis extends Redis {
   trendVersions(...args: Array<string | number>): Promise<string[]>;
   trendThrottle(...args: Array<string | number>): Promise<[number, number, number]>;
+  trendFastHit(...args: Array<string | number>): Promise<[number, number, number, ...string[]]>;
 }
 
 /**
@@ -129,6 +153,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     ) as ScriptedRedis;
     client.defineCommand('trendVersions', { lua: VERSIONS_LUA });
     client.defineCommand('trendThrottle', { numberOfKeys: 2, lua: THROTTLE_LUA });
+    client.defineCommand('trendFastHit', { lua: FAST_HIT_LUA });
     // Without an 'error' listener ioredis would raise an unhandled 'error' event and crash the process.
     client.on('error', (error: Error) => {
       if (this.outageLogged) return;

@@ -51,6 +51,8 @@ export interface RedisConfig {
   required: boolean;
   opTimeoutMs: number;
   memoryMaxEntries: number;
+  /** Size of the in-process L1 in front of Redis (MB; 0 = off). */
+  l1MaxMb: number;
 }
 
 export interface AppConfig {
@@ -189,6 +191,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       required: env.REDIS_REQUIRED,
       opTimeoutMs: env.CACHE_OP_TIMEOUT_MS,
       memoryMaxEntries: env.CACHE_MEMORY_MAX_ENTRIES,
+      l1MaxMb: env.CACHE_L1_MAX_MB,
     },
     ingest: {
       maxBatch: env.INGEST_MAX_BATCH,

@@ -202,6 +202,10 @@ export const envSchema = {
     default: 10_000,
     desc: 'Size of the in-process cache (no Redis)',
   }),
+  CACHE_L1_MAX_MB: nonNegative({
+    default: 64,
+    desc: 'In-process copy of Redis cache entries, by exact key (MB per replica; 0 = off)',
+  }),
 
   INGEST_MAX_BATCH: positive({ default: 5000, desc: 'Maximum observations per ingest request' }),
   PLATFORMS: platformList({

@@ -1,8 +1,11 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
-import { ThrottlerGuard } from '@nestjs/throttler';
+import { ThrottlerGuard, ThrottlerStorage } from '@nestjs/throttler';
+import type { ThrottlerRequest } from '@nestjs/throttler/dist/throttler.guard.interface';
 import type { FastifyRequest } from 'fastify';
-import { createHash } from 'node:crypto';
 import { AuthUser } from '../auth/roles';
+import { takePrecounted } from './precounted';
+
+export { trackerOf } from './precounted';
 
 /** Probes, scrapes and API docs are never limited, whichever module serves them. */
 const EXEMPT = /^\/(health|metrics|monitoring\/(health|metrics)|api\/docs)(\/|-json|$)/;
@@ -19,12 +22,18 @@ export class AppThrottlerGuard extends ThrottlerGuard {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     return EXEMPT.test(request.routeOptions?.url ?? request.url);
   }
-}
 
-export function trackerOf(request: TrackedRequest): string {
-  if (request.user?.sub)
-    return `sub:${createHash('sha1').update(request.user.sub).digest('base64url')}`;
-  return `ip:${request.ip}`;
+  /**
+   * A request the cache fast path already counted (in its one Redis round trip) is judged on
+   * that count: same headers, same 429, but no second increment.
+   */
+  protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
+    const record = takePrecounted(props.context.switchToHttp().getRequest<object>());
+    if (!record) return super.handleRequest(props);
+    const storageService: ThrottlerStorage = { increment: () => Promise.resolve(record) };
+    const view = Object.create(this, { storageService: { value: storageService } }) as this;
+    return super.handleRequest.call(view, props);
+  }
 }
 
 export function isIngestCaller(context: ExecutionContext): boolean {

@@ -4,6 +4,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { RedisConnection } from '../cache/redis.connection';
+import { THROTTLER_NAME } from './precounted';
 import { RedisThrottlerStorage } from './throttler.storage';
 import { AppThrottlerGuard, isIngestCaller, trackerOf } from './throttle.guard';
 
@@ -18,7 +19,7 @@ import { AppThrottlerGuard, isIngestCaller, trackerOf } from './throttle.guard';
       useFactory: (config: AppConfig, redis: RedisConnection) => ({
         throttlers: [
           {
-            name: 'default',
+            name: THROTTLER_NAME,
             ttl: config.throttle.ttlSeconds * 1000,
             limit: (context) =>
               isIngestCaller(context) ? config.throttle.ingestLimit : config.throttle.limit,

@@ -3,6 +3,7 @@ import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import { withTimeout } from '../common/with-timeout';
 import { RedisConnection } from '../cache/redis.connection';
+import { THROTTLER_NAME, throttleCounterKey } from './precounted';
 
 /**
  * Rate-limit counters in Redis (one atomic script: INCR + PEXPIRE + block flag), so every
@@ -32,7 +33,10 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     if (!client || !this.redis.available) {
       return this.fallback.increment(key, ttl, limit, blockDuration, throttlerName);
     }
-    const counter = `${this.prefix}throttle:${throttlerName}:${key}`;
+    const counter =
+      throttlerName === THROTTLER_NAME
+        ? throttleCounterKey(this.prefix, key)
+        : `${this.prefix}throttle:${throttlerName}:${key}`;
     try {
       const [hits, windowMs, blockedMs] = await withTimeout(
         client.trendThrottle(counter, `${counter}:blocked`, ttl, limit, blockDuration),

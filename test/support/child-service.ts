@@ -20,14 +20,17 @@ export interface ChildService {
 /**
  * `detached: true` puts the service in its own process group, like a shell's foreground job,
  * so a test can signal the whole group as a terminal's Ctrl-C does (`process.kill(-pid)`).
+ * `args` are node's arguments: by default the TypeScript sources through ts-node; a benchmark
+ * passes the compiled entry point (and e.g. `--cpu-prof`), as production runs it.
  */
 export async function startChildService(
   env: Record<string, string>,
-  options: { detached?: boolean } = {},
+  options: { detached?: boolean; args?: string[] } = {},
 ): Promise<ChildService> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'trend-child-'));
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+  const args = options.args ?? ['-r', 'ts-node/register/transpile-only', 'src/main.ts'];
+  const child = spawn(process.execPath, args, {
     env: {
       ...process.env,
       NODE_ENV: 'test',

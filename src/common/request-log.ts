@@ -1,0 +1,125 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PinoLogger } from 'nestjs-pino';
+import type { AuthUser } from '../auth/roles';
+
+/** Probes and scrapes stay out of the request log, matched on the route template (not the URL). */
+const UNLOGGED_ROUTE = /^\/(health|metrics|monitoring\/(health|metrics))(\/|$)/;
+
+/** Query parameters that carry credentials (a token, the stream's ticket). */
+const SECRET_PARAM = /([?&](?:access_token|ticket|token)=)[^&#]*/gi;
+
+/** Client errors (4xx, 429) logged at info per second; the rest go to debug, with a count. */
+export const CLIENT_ERRORS_PER_SECOND = 10;
+
+const MAX_URL = 256;
+
+/** The URL with credential parameters replaced, cut to a bounded length. */
+export function redactUrl(url: string): string {
+  const redacted = url.replace(SECRET_PARAM, '$1[REDACTED]');
+  return redacted.length > MAX_URL ? `${redacted.slice(0, MAX_URL)}…` : redacted;
+}
+
+type LoggedRequest = FastifyRequest & { user?: AuthUser };
+type Logger = PinoLogger['logger'];
+
+const same = (value: unknown): unknown => value;
+
+/**
+ * One line per request, written when the response is done (a Fastify onResponse hook, so it
+ * covers answers from the cache fast path, from Nest, and router 404s alike): method, route
+ * template, status, duration, request id and token subject — about 250 bytes, never headers.
+ * Server errors (5xx) are logged at error with the context to chase them (URL with credentials
+ * redacted, client address, user agent). Client errors are sampled: CLIENT_ERRORS_PER_SECOND
+ * lines per second at info, the rest at debug plus one line saying how many were left out, so
+ * a burst of 401s or 429s cannot flood the log.
+ */
+export class RequestLog {
+  private second = 0;
+  private clientErrors = 0;
+  private suppressed = 0;
+
+  private root?: Logger;
+  private child?: Logger;
+
+  constructor(private readonly perSecond = CLIENT_ERRORS_PER_SECOND) {}
+
+  register(fastify: FastifyInstance): void {
+    fastify.addHook('onResponse', (request, reply, done) => {
+      this.write(request, reply);
+      done();
+    });
+  }
+
+  write(request: LoggedRequest, reply: FastifyReply): void {
+    const logger = this.logger();
+    const route = request.routeOptions.url;
+    if (!logger || (route !== undefined && UNLOGGED_ROUTE.test(route))) return;
+    if (this.suppressed > 0) this.nextSecond(logger);
+    const status = reply.statusCode;
+    const line: Record<string, unknown> = {
+      req: {
+        id: request.id,
+        method: request.method,
+        // Unmatched requests (404) have no template: the URL, redacted and bounded.
+        route: route ?? redactUrl(request.url),
+      },
+      res: { statusCode: status },
+      responseTime: Math.round(reply.elapsedTime * 10) / 10,
+    };
+    const sub = request.user?.sub;
+    if (sub) line.sub = sub.length > 64 ? `${sub.slice(0, 64)}…` : sub;
+
+    if (status >= 500) {
+      line.url = redactUrl(request.url);
+      line.remoteAddress = request.ip;
+      const agent = request.headers['user-agent'];
+      if (agent) line.userAgent = agent.slice(0, 200);
+      logger.error(line, 'request failed');
+      return;
+    }
+    if (status >= 400 && !this.admitClientError(logger)) {
+      logger.debug(line, 'request completed');
+      return;
+    }
+    logger.info(line, 'request completed');
+  }
+
+  /**
+   * The application's root pino logger, with `req`/`res` written as given: the pino-http
+   * serializers of the root expect a Node request and would drop the route template.
+   */
+  private logger(): Logger | undefined {
+    const root = PinoLogger.root as Logger | undefined;
+    if (root !== this.root) {
+      this.root = root;
+      this.child = root?.child({}, { serializers: { req: same, res: same } });
+    }
+    return this.child;
+  }
+
+  /** Whether this client error still fits the second's budget. */
+  private admitClientError(logger: Logger): boolean {
+    this.nextSecond(logger);
+    if (this.clientErrors < this.perSecond) {
+      this.clientErrors++;
+      return true;
+    }
+    this.suppressed++;
+    return false;
+  }
+
+  /** On a new second: reset the budget, saying how many lines the last one left out. */
+  private nextSecond(logger: Logger): void {
+    const second = Math.floor(Date.now() / 1000);
+    if (second === this.second) return;
+    if (this.suppressed > 0) {
+      logger.info(
+        { suppressedClientErrors: this.suppressed },
+        'client-error responses logged at debug only (over the per-second budget)',
+      );
+    }
+    this.second = second;
+    this.clientErrors = 0;
+    this.suppressed = 0;
+  }
+}
