@@ -396,7 +396,16 @@ describe('alerts: signed webhook delivery through the outbox (SPEC §12)', () =>
       [id],
     );
     await waitFor(() => receiver.on('/crash').length === 1, 'redelivery after the lease', 200);
-    const [d] = await deliveries(a, id);
+    // The receiver answered before the sender recorded the attempt: wait for the record too.
+    let d: Delivery | undefined;
+    await waitFor(
+      async () => {
+        [d] = await deliveries(a, id);
+        return d?.status !== 'sending';
+      },
+      'the attempt recorded',
+      200,
+    );
     expect(d).toMatchObject({ webhookId: 'msg_crashed', status: 'succeeded', attempts: 2 });
     expect(receiver.on('/crash')[0].headers['webhook-id']).toBe('msg_crashed');
     expectSigned('/crash');

@@ -14,6 +14,7 @@ import {
   typesFromComponents,
 } from '../support/openapi';
 import { bearer, tokenFor } from '../support/tokens';
+import { WebhookReceiver } from '../support/webhook-receiver';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- walking an untyped JSON document */
 
@@ -37,6 +38,7 @@ describe('OpenAPI document', () => {
   let doc: OpenApiDocument;
   let validator: SchemaValidator;
   const extraDatabases: string[] = [];
+  const receivers: WebhookReceiver[] = [];
   const admin = bearer(['admin']);
   const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000);
 
@@ -72,13 +74,17 @@ describe('OpenAPI document', () => {
   });
 
   afterAll(async () => {
-    // Let background backups finish before the app closes.
+    // Let background backups, verifications and restores finish before the app closes.
     for (let i = 0; i < 600; i++) {
-      const rows = await db.query(`SELECT 1 FROM backups WHERE status = 'running'`);
+      const rows = await db.query(
+        `SELECT 1 FROM backups WHERE status = 'running'
+            OR verification->>'status' = 'running' OR restore->>'status' = 'running'`,
+      );
       if (rows.length === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await t?.close();
+    for (const receiver of receivers) await receiver.stop();
     for (const name of extraDatabases)
       await db.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => undefined);
     await db?.drop();
@@ -135,6 +141,15 @@ describe('OpenAPI document', () => {
 
   /** Checks one real answer against the document. */
   const conforms = (o: Operation, res: request.Response): void => {
+    if (res.status === 204) {
+      // No Content: documented, and really empty.
+      expect([label(o), Boolean(o.op.responses['204']), res.text ?? '']).toEqual([
+        label(o),
+        true,
+        '',
+      ]);
+      return;
+    }
     const contentType = String(res.headers['content-type'] ?? '');
     const schema = documented(o, res.status, contentType);
     const body = contentType.startsWith('application/json') ? res.body : res.text;
@@ -196,12 +211,42 @@ describe('OpenAPI document', () => {
       trendKey: 'world cup',
       table: 'trend_observations',
     };
-    const idFor = (path: string) =>
-      path.includes('/backups/')
+    // Alerts: one of each to read, update and test, and another of each to delete.
+    const receiver = new WebhookReceiver();
+    await receiver.start();
+    receivers.push(receiver);
+    const created = async (path: string, body: object) => {
+      const res = await request(t.http).post(path).set(admin).send(body);
+      expect([path, res.status]).toEqual([path, 201]);
+      return String(res.body.id);
+    };
+    const channelBody = { name: 'walk', type: 'webhook', url: receiver.url('/walk') };
+    const channelId = await created('/api/v1/alerts/channels', channelBody);
+    const spareChannelId = await created('/api/v1/alerts/channels', channelBody);
+    const ruleBody = {
+      name: 'walk',
+      kind: 'threshold',
+      window: '1h',
+      threshold: 1000,
+      channels: [channelId],
+    };
+    const ruleId = await created('/api/v1/alerts/rules', ruleBody);
+    const spareRuleId = await created('/api/v1/alerts/rules', ruleBody);
+    const until = new Date(Date.now() + 86_400_000).toISOString();
+    const silenceBody = { ruleId, until, comment: 'walk' };
+    const silenceId = await created('/api/v1/alerts/silences', silenceBody);
+    const spareSilenceId = await created('/api/v1/alerts/silences', silenceBody);
+    const idFor = (path: string, method: string) => {
+      const spare = method === 'delete';
+      if (path.includes('/alerts/rules/')) return spare ? spareRuleId : ruleId;
+      if (path.includes('/alerts/channels/')) return spare ? spareChannelId : channelId;
+      if (path.includes('/alerts/silences/')) return spare ? spareSilenceId : silenceId;
+      return path.includes('/backups/')
         ? backupId
         : path.includes('/jobs/')
           ? String(maintenance.body.runId)
           : undefined;
+    };
     const queries: Record<string, string> = {
       'GET /api/v1/trends/search': 'q=wor',
       'POST /api/v1/admin/maintenance/run': 'task=analyze',
@@ -218,11 +263,21 @@ describe('OpenAPI document', () => {
         confirm: backupId,
         targetDatabase: restoreTarget,
       },
+      'POST /api/v1/alerts/rules': ruleBody,
+      'POST /api/v1/alerts/rules/preview': { ...ruleBody, at: hour.toISOString() },
+      'PUT /api/v1/alerts/rules/{id}': ruleBody,
+      'POST /api/v1/alerts/channels': channelBody,
+      'POST /api/v1/alerts/silences': silenceBody,
     };
     const badBodies: Record<string, unknown> = {
       'POST /api/v1/trends/observations': { observations: [{ platform: 'Bad Slug!' }] },
       'PUT /api/v1/admin/retention/policies/{table}': { keepDays: 0 },
       'POST /api/v1/admin/backups/{id}/restore': { confirm: 'another id' },
+      'POST /api/v1/alerts/rules': { ...ruleBody, kind: 'nope' },
+      'POST /api/v1/alerts/rules/preview': { ...ruleBody, threshold: 'high' },
+      'PUT /api/v1/alerts/rules/{id}': { ...ruleBody, window: '2h' },
+      'POST /api/v1/alerts/channels': { ...channelBody, type: 'carrier-pigeon' },
+      'POST /api/v1/alerts/silences': { ...silenceBody, until: 'tomorrow' },
     };
 
     const failures: string[] = [];
@@ -237,7 +292,9 @@ describe('OpenAPI document', () => {
           encodeURIComponent(
             missing
               ? 'no-such-thing-0'
-              : ((name === 'id' ? idFor(o.path) : undefined) ?? pathValues[name] ?? example(name)),
+              : ((name === 'id' ? idFor(o.path, o.method) : undefined) ??
+                  pathValues[name] ??
+                  example(name)),
           ),
         );
       const query = queries[key] ? `?${queries[key]}` : '';

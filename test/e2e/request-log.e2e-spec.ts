@@ -30,6 +30,25 @@ describe('request log', () => {
       JWT_SECRET: TEST_JWT_SECRET,
       DB_MAX_CONNECTIONS: '4',
     });
+    // The series below is of a known trend (an unknown one is a 404).
+    const ingest = await fetch(`${service.url}/api/v1/trends/observations`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${tokenFor(['ingest'], 'log-writer')}`,
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify({
+        observations: [
+          {
+            platform: 'x',
+            trendKey: 'World Cup',
+            observedAt: new Date().toISOString(),
+            mentions: 1,
+          },
+        ],
+      }),
+    });
+    expect(ingest.status).toBe(201);
   }, 120_000);
   afterAll(async () => {
     await service?.stop();

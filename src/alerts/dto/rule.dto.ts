@@ -200,7 +200,18 @@ export class RuleView {
   @ApiProperty() repeatInterval!: string;
   @ApiProperty({ enum: SEVERITIES }) severity!: string;
   @ApiProperty({ type: [String] }) channels!: string[];
-  @ApiProperty({ type: QuietHoursDto, nullable: true }) quietHours!: QuietHoursDto | null;
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    required: ['start', 'end', 'timeZone'],
+    properties: {
+      start: { type: 'string', example: '22:00' },
+      end: { type: 'string', example: '07:00' },
+      timeZone: { type: 'string', example: 'Europe/Berlin' },
+    },
+    description: 'Notifications are held back in this daily window (local time of timeZone)',
+  })
+  quietHours!: QuietHoursDto | null;
   @ApiProperty() enabled!: boolean;
   @ApiProperty() version!: number;
   @ApiProperty() createdAt!: string;

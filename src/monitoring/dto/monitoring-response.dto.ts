@@ -81,6 +81,12 @@ export class DatabaseInfoDto {
       'Read replicas (§14): name, host, port, database, user, up, healthy, lagSeconds, replayLsn, checkedAt, error, pool',
   })
   readPools: Record<string, unknown>[];
+  @ApiProperty({
+    ...OBJECT,
+    description:
+      'WAL archiving (§15, from pg_stat_archiver): archived/failed counts, last archived WAL and time, last failure; or {error}',
+  })
+  walArchive: Record<string, unknown>;
   @ApiProperty() serverVersion: string;
   @ApiProperty() sizeBytes: number;
   @ApiProperty({ type: 'array', items: OBJECT }) partitions: Record<string, unknown>[];

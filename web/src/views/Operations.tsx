@@ -54,6 +54,23 @@ interface Backup {
   verifiedAt: string | null;
   deletedAt: string | null;
   error: string | null;
+  verification?: { status?: string; restoreDurationMs?: number } | null;
+}
+
+/** Verify runs in the background (202): follow the backup until its verification ends. */
+async function verifyAndWait(id: string): Promise<string> {
+  const path = `/api/v1/admin/backups/${encodeURIComponent(id)}`;
+  await api(`${path}/verify`, { method: 'POST' });
+  for (let i = 0; i < 600; i++) {
+    const backup = await api<Backup>(path);
+    const status = backup.verification?.status;
+    if (status && status !== 'running') {
+      const took = backup.verification?.restoreDurationMs;
+      return took === undefined ? status : `${status} (restore ${formatMs(took)})`;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  return 'still running (see the backup list)';
 }
 interface Partition {
   table: string;
@@ -286,8 +303,11 @@ function BackupsPanel() {
     setBusy(label);
     setMessage(null);
     try {
-      await action();
-      setMessage({ text: `${label}: done`, error: false });
+      const outcome = await action();
+      setMessage({
+        text: `${label}: ${typeof outcome === 'string' ? outcome : 'done'}`,
+        error: false,
+      });
     } catch (error) {
       setMessage({ text: `${label}: ${(error as Error).message}`, error: true });
     } finally {
@@ -364,13 +384,7 @@ function BackupsPanel() {
                         data-admin
                         disabled={busy !== null}
                         aria-label={`Verify backup ${b.id}`}
-                        onClick={() =>
-                          void run(`Verify ${b.id}`, () =>
-                            api(`/api/v1/admin/backups/${encodeURIComponent(b.id)}/verify`, {
-                              method: 'POST',
-                            }),
-                          )
-                        }
+                        onClick={() => void run(`Verify ${b.id}`, () => verifyAndWait(b.id))}
                       >
                         {busy === `Verify ${b.id}` ? 'Verifying…' : 'Verify'}
                       </button>
