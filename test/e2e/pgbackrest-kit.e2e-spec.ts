@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -141,6 +141,18 @@ describe('pgBackRest kit: point-in-time recovery', () => {
         // not running
       }
     cluster?.destroy();
+    // archive-async leaves a pgBackRest archive-push process per cluster; it would outlive the
+    // test. Ours are the ones naming this test's config file: stop them by PID.
+    if (conf) {
+      const found = spawnSync('pgrep', ['-f', '--', `--config=${conf}`], { encoding: 'utf8' });
+      for (const pid of found.stdout.split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
+    }
     await s3?.destroy();
     if (root) rmSync(root, { recursive: true, force: true });
   });
