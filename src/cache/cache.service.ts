@@ -174,7 +174,7 @@ export class CacheService implements OnModuleInit {
     }
     const latestKey = this.latestKey(request);
     const material = exactMaterial(request, versions);
-    const exactKey = this.exactKey(material);
+    const exactKey = this.exactKey(request, material);
 
     if (!directives.noCache) {
       const running = this.inflight.get(exactKey);
@@ -250,7 +250,7 @@ export class CacheService implements OnModuleInit {
     if (!found) {
       let value: string | null;
       try {
-        [value] = await this.call(this.store.get([this.exactKey(material)]));
+        [value] = await this.call(this.store.get([this.exactKey(request, material)]));
       } catch {
         return null;
       }
@@ -321,11 +321,11 @@ export class CacheService implements OnModuleInit {
   /** Ingest listener: replace the version token of each day (and month) written, before the 2xx. */
   private async onIngest(batch: IngestedBatch): Promise<void> {
     if (batch.accepted === 0) return;
-    const keys = new Set<string>([`${this.prefix}v:all`]);
+    const keys = new Set<string>([`${this.prefix}{v}:all`]);
     for (const group of batch.groups) {
       if (group.accepted === 0) continue;
-      keys.add(`${this.prefix}v:d:${group.day}`);
-      keys.add(`${this.prefix}v:m:${group.day.slice(0, 7)}`);
+      keys.add(`${this.prefix}{v}:d:${group.day}`);
+      keys.add(`${this.prefix}{v}:m:${group.day.slice(0, 7)}`);
     }
     try {
       // Redis was just found failing (here or by the rate limiter): do not wait on it again.
@@ -350,7 +350,7 @@ export class CacheService implements OnModuleInit {
 
   private async bumpEpoch(): Promise<boolean> {
     try {
-      await this.call(this.store.set([[`${this.prefix}v:epoch`, this.token()]], this.versionTtl));
+      await this.call(this.store.set([[`${this.prefix}{v}:epoch`, this.token()]], this.versionTtl));
       this.epochBumpPending = false;
       this.metrics.cacheOperations.inc({ operation: 'invalidate', result: 'ok' });
       return true;
@@ -361,12 +361,16 @@ export class CacheService implements OnModuleInit {
     }
   }
 
+  /**
+   * Both entries of one query share the hash tag of the query's identity, so the pair is read
+   * (MGET) and written (pipeline) in one hash slot of a cluster, and queries spread over slots.
+   */
   private latestKey(request: CacheRequest): string {
-    return `${this.prefix}l:${sha1(`${request.route}\n${request.representation}\n${request.identity}`)}`;
+    return `${this.prefix}l:{${queryTag(request)}}`;
   }
 
-  private exactKey(material: string): string {
-    return `${this.prefix}c:${sha1(material)}`;
+  private exactKey(request: CacheRequest, material: string): string {
+    return `${this.prefix}c:{${queryTag(request)}}:${sha1(material)}`;
   }
 
   /** Into L1, for what is left of the entry's TTL. */
@@ -377,12 +381,12 @@ export class CacheService implements OnModuleInit {
   }
 
   private versionKeys(scope: CacheScope): string[] {
-    const keys = [`${this.prefix}v:epoch`];
-    if (scope.kind === 'all') return [...keys, `${this.prefix}v:all`];
+    const keys = [`${this.prefix}{v}:epoch`];
+    if (scope.kind === 'all') return [...keys, `${this.prefix}{v}:all`];
     if (scope.days.length <= MAX_DAY_VERSIONS)
-      return [...keys, ...scope.days.map((d) => `${this.prefix}v:d:${d}`)];
+      return [...keys, ...scope.days.map((d) => `${this.prefix}{v}:d:${d}`)];
     const months = [...new Set(scope.days.map((d) => d.slice(0, 7)))];
-    return [...keys, ...months.map((m) => `${this.prefix}v:m:${m}`)];
+    return [...keys, ...months.map((m) => `${this.prefix}{v}:m:${m}`)];
   }
 
   private async join(running: Promise<unknown>): Promise<CacheAnswer> {
@@ -406,7 +410,7 @@ export class CacheService implements OnModuleInit {
     const entries: Array<[string, string]> = [[latestKey, framed]];
     // If the hour (or minute) rolled over while the query ran, the handler may have answered a later range.
     if (request.currentRangeSignature() === request.rangeSignature) {
-      entries.push([this.exactKey(material), framed]);
+      entries.push([this.exactKey(request, material), framed]);
       this.remember(material, { at: startedAt, body });
     }
     try {
@@ -492,6 +496,9 @@ class Budget {
 /** What the exact key is made of: route + representation + normalized query + resolved ranges + version tokens. */
 const exactMaterial = (request: CacheRequest, versions: string[]): string =>
   `${request.route}\n${request.representation}\n${request.identity}\n${request.rangeSignature}\n${versions.join(',')}`;
+
+const queryTag = (request: CacheRequest): string =>
+  sha1(`${request.route}\n${request.representation}\n${request.identity}`);
 
 const sha1 = (text: string): string => createHash('sha1').update(text).digest('base64url');
 

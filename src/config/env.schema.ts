@@ -192,6 +192,20 @@ export const envSchema = {
     default: 'trends:',
     desc: 'Prefix of every Redis key the service writes',
   }),
+  REDIS_SENTINELS: str({
+    default: undefined,
+    desc: 'Sentinel addresses (host:port,...); with REDIS_SENTINEL_NAME instead of REDIS_URL/REDIS_HOST',
+    example: 'sentinel-a:26379,sentinel-b:26379',
+  }),
+  REDIS_SENTINEL_NAME: str({
+    default: undefined,
+    desc: 'Name of the master the Sentinels watch (required with REDIS_SENTINELS)',
+  }),
+  REDIS_CLUSTER_NODES: str({
+    default: undefined,
+    desc: 'Redis Cluster seed nodes (host:port,...); instead of REDIS_URL/REDIS_HOST/REDIS_SENTINELS',
+    example: 'redis-a:6379,redis-b:6379,redis-c:6379',
+  }),
   REDIS_TTL: positive({ default: 3600, desc: 'Cache entry TTL in seconds' }),
   REDIS_REQUIRED: bool({ default: false, desc: 'Readiness fails while Redis is down' }),
   CACHE_OP_TIMEOUT_MS: positive({
@@ -205,6 +219,10 @@ export const envSchema = {
   CACHE_L1_MAX_MB: nonNegative({
     default: 64,
     desc: 'In-process copy of Redis cache entries, by exact key (MB per replica; 0 = off)',
+  }),
+  CACHE_COMPRESS_MIN_BYTES: nonNegative({
+    default: 1024,
+    desc: 'Cached answers of at least this many bytes are stored compressed in Redis (0 = off)',
   }),
 
   INGEST_MAX_BATCH: positive({ default: 5000, desc: 'Maximum observations per ingest request' }),
