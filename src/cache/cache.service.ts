@@ -7,6 +7,7 @@ import { withTimeout } from '../common/with-timeout';
 import { MetricsService } from '../monitoring/metrics/metrics.service';
 import { IngestEvents, IngestedBatch } from '../trends/ingest-events';
 import { CacheStore } from './cache-store';
+import { CachedAnswer, frameAnswer, unframeAnswer } from './compression';
 import { MemoryStore } from './memory.store';
 import { RedisConnection } from './redis.connection';
 import { RedisStore } from './redis.store';
@@ -51,6 +52,8 @@ export interface CacheStats {
   hitRate: number | null;
   keys: number | null;
   memoryBytes: number | null;
+  /** Answers this replica wrote to the store since it started: their size, and as stored. */
+  written: { entries: number; compressed: number; rawBytes: number; storedBytes: number };
 }
 
 export interface CacheHealth {
@@ -60,11 +63,7 @@ export interface CacheHealth {
   error?: string;
 }
 
-/** An answer as cached: when it was computed, and its serialized bytes. */
-export interface CachedAnswer {
-  at: number;
-  body: string;
-}
+export type { CachedAnswer };
 
 /** Ranges longer than this read month versions instead of one version per day. */
 const MAX_DAY_VERSIONS = 62;
@@ -102,6 +101,9 @@ export class CacheService implements OnModuleInit {
   /** Set when a version bump could not reach Redis: entries may be stale until the epoch moves. */
   private epochBumpPending = false;
   private counts = { hits: 0, misses: 0 };
+  private written = { entries: 0, compressed: 0, rawBytes: 0, storedBytes: 0 };
+  /** Answers of at least this many bytes are stored compressed (Redis only; 0 = never). */
+  private readonly compressMinBytes: number;
   /** L1: exact key material → answer; null when the store is the in-process one already. */
   private readonly local: LRUCache<string, CachedAnswer> | null;
 
@@ -116,6 +118,7 @@ export class CacheService implements OnModuleInit {
     // Version tokens outlive the entries built on them; an expired token is simply recreated.
     this.versionTtl = Math.max(2 * this.ttl, 86_400);
     this.timeoutMs = config.redis.opTimeoutMs;
+    this.compressMinBytes = config.redis.compressMinBytes;
     this.store = redis.client
       ? new RedisStore(redis.client)
       : new MemoryStore(config.redis.memoryMaxEntries);
@@ -183,7 +186,7 @@ export class CacheService implements OnModuleInit {
       if (local)
         return this.served('hit', { body: local.body, status: 'HIT', age: ageOf(local.at) });
       const keys = directives.maxStale === undefined ? [exactKey] : [exactKey, latestKey];
-      let found: Array<string | null>;
+      let found: Array<string | Buffer | null>;
       try {
         found = await this.call(this.store.get(keys), budget);
       } catch {
@@ -248,7 +251,7 @@ export class CacheService implements OnModuleInit {
     const material = exactMaterial(request, versions);
     let found = this.local?.get(material);
     if (!found) {
-      let value: string | null;
+      let value: string | Buffer | null;
       try {
         [value] = await this.call(this.store.get([this.exactKey(request, material)]));
       } catch {
@@ -293,6 +296,7 @@ export class CacheService implements OnModuleInit {
       hits,
       misses,
       hitRate: hitRate(hits, misses),
+      written: { ...this.written },
     };
     try {
       const [keys, memoryBytes] = await Promise.all([
@@ -406,16 +410,25 @@ export class CacheService implements OnModuleInit {
     // Text answers (CSV) are stored as they are, JSON answers as their JSON.
     const body = typeof value === 'string' ? value : JSON.stringify(value);
     if (typeof body !== 'string') return value;
-    const framed = `${startedAt}\n${body}`;
-    const entries: Array<[string, string]> = [[latestKey, framed]];
+    // The in-process store keeps text: compressing there would only cost CPU.
+    const framed = await frameAnswer(
+      startedAt,
+      body,
+      this.store.kind === 'redis' ? this.compressMinBytes : 0,
+    );
+    const entries: Array<[string, string | Buffer]> = [[latestKey, framed.value]];
     // If the hour (or minute) rolled over while the query ran, the handler may have answered a later range.
     if (request.currentRangeSignature() === request.rangeSignature) {
-      entries.push([this.exactKey(request, material), framed]);
+      entries.push([this.exactKey(request, material), framed.value]);
       this.remember(material, { at: startedAt, body });
     }
     try {
       await this.call(this.store.set(entries, this.ttl), budget);
       this.metrics.cacheOperations.inc({ operation: 'set', result: 'ok' });
+      this.written.entries += entries.length;
+      if (framed.compressed) this.written.compressed += entries.length;
+      this.written.rawBytes += entries.length * framed.rawBytes;
+      this.written.storedBytes += entries.length * framed.storedBytes;
     } catch {
       this.metrics.cacheOperations.inc({ operation: 'set', result: 'error' });
     }
@@ -507,10 +520,5 @@ const ageOf = (at: number): number => Math.max(0, Math.floor((Date.now() - at) /
 const hitRate = (hits: number, misses: number): number | null =>
   hits + misses ? hits / (hits + misses) : null;
 
-/** Entries are `<computed-at ms>\n<json>`: the JSON is sent as stored, never re-serialized. */
-function unframe(value: string): CachedAnswer | null {
-  const newline = value.indexOf('\n');
-  if (newline < 0) return null;
-  const at = Number(value.slice(0, newline));
-  return Number.isFinite(at) ? { at, body: value.slice(newline + 1) } : null;
-}
+/** Entries are `<computed-at ms>\n<json>`, or compressed (compression.ts); sent as stored, never re-serialized. */
+const unframe = (value: string | Buffer): CachedAnswer | null => unframeAnswer(value);

@@ -9,15 +9,17 @@ export class RedisStore implements CacheStore {
 
   constructor(private readonly client: ScriptedRedis) {}
 
-  async get(keys: string[]): Promise<Array<string | null>> {
-    return keys.length === 1 ? [await this.client.get(keys[0])] : this.client.mget(keys);
+  async get(keys: string[]): Promise<Array<Buffer | null>> {
+    return keys.length === 1
+      ? [await this.client.getBuffer(keys[0])]
+      : this.client.mgetBuffer(keys);
   }
 
   versions(keys: string[], fresh: string[], ttlSeconds: number): Promise<string[]> {
     return this.client.trendVersions(keys.length, ...keys, ...fresh, ttlSeconds);
   }
 
-  async set(entries: Array<[string, string]>, ttlSeconds: number): Promise<void> {
+  async set(entries: Array<[string, string | Buffer]>, ttlSeconds: number): Promise<void> {
     if (entries.length === 1) {
       await this.client.set(entries[0][0], entries[0][1], 'EX', ttlSeconds);
       return;
