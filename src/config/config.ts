@@ -91,6 +91,8 @@ export interface AppConfig {
     enabled: boolean;
     partitions: { enabled: boolean; cron: string };
     indexMaintenance: { enabled: boolean; cron: string };
+    /** Cache warming at each hour's start (`top:<window>` / `overview:24h` entries). */
+    cacheWarm: { enabled: boolean; cron: string; queries: string[] };
   };
   retention: { partitionPremake: number; archive: boolean; lockTimeoutMs: number };
   maintenance: { bloatThresholdPercent: number; bloatMinBytes: number; lockTimeoutMs: number };
@@ -241,6 +243,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       indexMaintenance: {
         enabled: env.JOB_INDEX_MAINTENANCE_ENABLED,
         cron: env.JOB_INDEX_MAINTENANCE_CRON,
+      },
+      cacheWarm: {
+        enabled: env.JOB_CACHE_WARM_ENABLED,
+        cron: env.JOB_CACHE_WARM_CRON,
+        queries: splitList(env.CACHE_WARM_QUERIES),
       },
     },
     retention: {

@@ -71,6 +71,21 @@ export const cron = makeValidator<string>((input) => {
   return input.trim();
 });
 
+/** Warmable live queries: `top:<window>` (any named window) or `overview:24h` (its default range). */
+export const WARM_QUERY = /^(top:(?:1h|6h|24h|7d|30d|90d)|overview:24h)$/;
+export const warmQueryList = makeValidator<string>((input) => {
+  const entries = input
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    if (!WARM_QUERY.test(entry)) {
+      throw new Error(`"${entry}" is not top:<1h|6h|24h|7d|30d|90d> or overview:24h`);
+    }
+  }
+  return entries.join(',');
+});
+
 /** Comma-separated platform slugs; each must be a valid slug (^[a-z0-9_-]{1,32}$ in any case). */
 export const platformList = makeValidator<string>((input) => {
   const bad = input
@@ -261,6 +276,18 @@ export const envSchema = {
   JOB_PARTITIONS_CRON: cron({
     default: '5 * * * *',
     desc: 'Partition/retention job schedule (hourly)',
+  }),
+  JOB_CACHE_WARM_ENABLED: bool({
+    default: true,
+    desc: 'Schedule cache warming: CACHE_WARM_QUERIES computed once per cluster as each hour opens',
+  }),
+  JOB_CACHE_WARM_CRON: cron({
+    default: '5 0 * * * *',
+    desc: 'Cache warming schedule (6 fields with seconds: a few seconds after each full hour)',
+  }),
+  CACHE_WARM_QUERIES: warmQueryList({
+    default: 'top:1h,top:24h,top:7d,overview:24h',
+    desc: 'Live queries the cache-warm job stores for the new hour: top:<window> or overview:24h, comma-separated',
   }),
   JOB_INDEX_MAINTENANCE_ENABLED: bool({ default: true, desc: 'Schedule index maintenance' }),
   JOB_INDEX_MAINTENANCE_CRON: cron({
