@@ -11,6 +11,7 @@ const esmPackages = [
   '@borewit',
   'uint8array-extras',
   'content-disposition',
+  'cookie', // light-my-request (fastify.inject, the cache-warm job)
 ];
 
 /** @type {import('jest').Config} */

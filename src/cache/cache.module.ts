@@ -3,6 +3,7 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TrendsModule } from '../trends/trends.module';
 import { CacheAdminController } from './cache-admin.controller';
 import { CacheFastPath } from './cache-fast-path';
+import { CacheWarmer } from './cache-warm';
 import { CacheRequestFactory } from './cache-request';
 import { CacheInterceptor } from './cache.interceptor';
 import { CacheService } from './cache.service';
@@ -18,8 +19,9 @@ import { RedisConnection } from './redis.connection';
     CacheService,
     CacheRequestFactory,
     CacheFastPath,
+    CacheWarmer,
     { provide: APP_INTERCEPTOR, useClass: CacheInterceptor },
   ],
-  exports: [RedisConnection, CacheService, CacheFastPath],
+  exports: [RedisConnection, CacheService, CacheFastPath, CacheWarmer],
 })
 export class CacheModule {}

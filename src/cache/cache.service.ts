@@ -7,6 +7,7 @@ import { withTimeout } from '../common/with-timeout';
 import { MetricsService } from '../monitoring/metrics/metrics.service';
 import { IngestEvents, IngestedBatch } from '../trends/ingest-events';
 import { CacheStore } from './cache-store';
+import { CachedAnswer, frameAnswer, unframeAnswer } from './compression';
 import { MemoryStore } from './memory.store';
 import { RedisConnection } from './redis.connection';
 import { RedisStore } from './redis.store';
@@ -51,6 +52,8 @@ export interface CacheStats {
   hitRate: number | null;
   keys: number | null;
   memoryBytes: number | null;
+  /** Answers this replica wrote to the store since it started: their size, and as stored. */
+  written: { entries: number; compressed: number; rawBytes: number; storedBytes: number };
 }
 
 export interface CacheHealth {
@@ -60,11 +63,7 @@ export interface CacheHealth {
   error?: string;
 }
 
-/** An answer as cached: when it was computed, and its serialized bytes. */
-export interface CachedAnswer {
-  at: number;
-  body: string;
-}
+export type { CachedAnswer };
 
 /** Ranges longer than this read month versions instead of one version per day. */
 const MAX_DAY_VERSIONS = 62;
@@ -102,6 +101,9 @@ export class CacheService implements OnModuleInit {
   /** Set when a version bump could not reach Redis: entries may be stale until the epoch moves. */
   private epochBumpPending = false;
   private counts = { hits: 0, misses: 0 };
+  private written = { entries: 0, compressed: 0, rawBytes: 0, storedBytes: 0 };
+  /** Answers of at least this many bytes are stored compressed (Redis only; 0 = never). */
+  private readonly compressMinBytes: number;
   /** L1: exact key material → answer; null when the store is the in-process one already. */
   private readonly local: LRUCache<string, CachedAnswer> | null;
 
@@ -116,6 +118,7 @@ export class CacheService implements OnModuleInit {
     // Version tokens outlive the entries built on them; an expired token is simply recreated.
     this.versionTtl = Math.max(2 * this.ttl, 86_400);
     this.timeoutMs = config.redis.opTimeoutMs;
+    this.compressMinBytes = config.redis.compressMinBytes;
     this.store = redis.client
       ? new RedisStore(redis.client)
       : new MemoryStore(config.redis.memoryMaxEntries);
@@ -174,7 +177,7 @@ export class CacheService implements OnModuleInit {
     }
     const latestKey = this.latestKey(request);
     const material = exactMaterial(request, versions);
-    const exactKey = this.exactKey(material);
+    const exactKey = this.exactKey(request, material);
 
     if (!directives.noCache) {
       const running = this.inflight.get(exactKey);
@@ -183,7 +186,7 @@ export class CacheService implements OnModuleInit {
       if (local)
         return this.served('hit', { body: local.body, status: 'HIT', age: ageOf(local.at) });
       const keys = directives.maxStale === undefined ? [exactKey] : [exactKey, latestKey];
-      let found: Array<string | null>;
+      let found: Array<string | Buffer | null>;
       try {
         found = await this.call(this.store.get(keys), budget);
       } catch {
@@ -248,9 +251,9 @@ export class CacheService implements OnModuleInit {
     const material = exactMaterial(request, versions);
     let found = this.local?.get(material);
     if (!found) {
-      let value: string | null;
+      let value: string | Buffer | null;
       try {
-        [value] = await this.call(this.store.get([this.exactKey(material)]));
+        [value] = await this.call(this.store.get([this.exactKey(request, material)]));
       } catch {
         return null;
       }
@@ -293,6 +296,7 @@ export class CacheService implements OnModuleInit {
       hits,
       misses,
       hitRate: hitRate(hits, misses),
+      written: { ...this.written },
     };
     try {
       const [keys, memoryBytes] = await Promise.all([
@@ -321,11 +325,11 @@ export class CacheService implements OnModuleInit {
   /** Ingest listener: replace the version token of each day (and month) written, before the 2xx. */
   private async onIngest(batch: IngestedBatch): Promise<void> {
     if (batch.accepted === 0) return;
-    const keys = new Set<string>([`${this.prefix}v:all`]);
+    const keys = new Set<string>([`${this.prefix}{v}:all`]);
     for (const group of batch.groups) {
       if (group.accepted === 0) continue;
-      keys.add(`${this.prefix}v:d:${group.day}`);
-      keys.add(`${this.prefix}v:m:${group.day.slice(0, 7)}`);
+      keys.add(`${this.prefix}{v}:d:${group.day}`);
+      keys.add(`${this.prefix}{v}:m:${group.day.slice(0, 7)}`);
     }
     try {
       // Redis was just found failing (here or by the rate limiter): do not wait on it again.
@@ -350,7 +354,7 @@ export class CacheService implements OnModuleInit {
 
   private async bumpEpoch(): Promise<boolean> {
     try {
-      await this.call(this.store.set([[`${this.prefix}v:epoch`, this.token()]], this.versionTtl));
+      await this.call(this.store.set([[`${this.prefix}{v}:epoch`, this.token()]], this.versionTtl));
       this.epochBumpPending = false;
       this.metrics.cacheOperations.inc({ operation: 'invalidate', result: 'ok' });
       return true;
@@ -361,12 +365,16 @@ export class CacheService implements OnModuleInit {
     }
   }
 
+  /**
+   * Both entries of one query share the hash tag of the query's identity, so the pair is read
+   * (MGET) and written (pipeline) in one hash slot of a cluster, and queries spread over slots.
+   */
   private latestKey(request: CacheRequest): string {
-    return `${this.prefix}l:${sha1(`${request.route}\n${request.representation}\n${request.identity}`)}`;
+    return `${this.prefix}l:{${queryTag(request)}}`;
   }
 
-  private exactKey(material: string): string {
-    return `${this.prefix}c:${sha1(material)}`;
+  private exactKey(request: CacheRequest, material: string): string {
+    return `${this.prefix}c:{${queryTag(request)}}:${sha1(material)}`;
   }
 
   /** Into L1, for what is left of the entry's TTL. */
@@ -377,12 +385,12 @@ export class CacheService implements OnModuleInit {
   }
 
   private versionKeys(scope: CacheScope): string[] {
-    const keys = [`${this.prefix}v:epoch`];
-    if (scope.kind === 'all') return [...keys, `${this.prefix}v:all`];
+    const keys = [`${this.prefix}{v}:epoch`];
+    if (scope.kind === 'all') return [...keys, `${this.prefix}{v}:all`];
     if (scope.days.length <= MAX_DAY_VERSIONS)
-      return [...keys, ...scope.days.map((d) => `${this.prefix}v:d:${d}`)];
+      return [...keys, ...scope.days.map((d) => `${this.prefix}{v}:d:${d}`)];
     const months = [...new Set(scope.days.map((d) => d.slice(0, 7)))];
-    return [...keys, ...months.map((m) => `${this.prefix}v:m:${m}`)];
+    return [...keys, ...months.map((m) => `${this.prefix}{v}:m:${m}`)];
   }
 
   private async join(running: Promise<unknown>): Promise<CacheAnswer> {
@@ -402,16 +410,25 @@ export class CacheService implements OnModuleInit {
     // Text answers (CSV) are stored as they are, JSON answers as their JSON.
     const body = typeof value === 'string' ? value : JSON.stringify(value);
     if (typeof body !== 'string') return value;
-    const framed = `${startedAt}\n${body}`;
-    const entries: Array<[string, string]> = [[latestKey, framed]];
+    // The in-process store keeps text: compressing there would only cost CPU.
+    const framed = await frameAnswer(
+      startedAt,
+      body,
+      this.store.kind === 'redis' ? this.compressMinBytes : 0,
+    );
+    const entries: Array<[string, string | Buffer]> = [[latestKey, framed.value]];
     // If the hour (or minute) rolled over while the query ran, the handler may have answered a later range.
     if (request.currentRangeSignature() === request.rangeSignature) {
-      entries.push([this.exactKey(material), framed]);
+      entries.push([this.exactKey(request, material), framed.value]);
       this.remember(material, { at: startedAt, body });
     }
     try {
       await this.call(this.store.set(entries, this.ttl), budget);
       this.metrics.cacheOperations.inc({ operation: 'set', result: 'ok' });
+      this.written.entries += entries.length;
+      if (framed.compressed) this.written.compressed += entries.length;
+      this.written.rawBytes += entries.length * framed.rawBytes;
+      this.written.storedBytes += entries.length * framed.storedBytes;
     } catch {
       this.metrics.cacheOperations.inc({ operation: 'set', result: 'error' });
     }
@@ -493,6 +510,9 @@ class Budget {
 const exactMaterial = (request: CacheRequest, versions: string[]): string =>
   `${request.route}\n${request.representation}\n${request.identity}\n${request.rangeSignature}\n${versions.join(',')}`;
 
+const queryTag = (request: CacheRequest): string =>
+  sha1(`${request.route}\n${request.representation}\n${request.identity}`);
+
 const sha1 = (text: string): string => createHash('sha1').update(text).digest('base64url');
 
 const ageOf = (at: number): number => Math.max(0, Math.floor((Date.now() - at) / 1000));
@@ -500,10 +520,5 @@ const ageOf = (at: number): number => Math.max(0, Math.floor((Date.now() - at) /
 const hitRate = (hits: number, misses: number): number | null =>
   hits + misses ? hits / (hits + misses) : null;
 
-/** Entries are `<computed-at ms>\n<json>`: the JSON is sent as stored, never re-serialized. */
-function unframe(value: string): CachedAnswer | null {
-  const newline = value.indexOf('\n');
-  if (newline < 0) return null;
-  const at = Number(value.slice(0, newline));
-  return Number.isFinite(at) ? { at, body: value.slice(newline + 1) } : null;
-}
+/** Entries are `<computed-at ms>\n<json>`, or compressed (compression.ts); sent as stored, never re-serialized. */
+const unframe = (value: string | Buffer): CachedAnswer | null => unframeAnswer(value);

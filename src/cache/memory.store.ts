@@ -1,7 +1,7 @@
 import { CacheStore } from './cache-store';
 
 interface Entry {
-  value: string;
+  value: string | Buffer;
   expiresAt: number;
 }
 
@@ -17,20 +17,20 @@ export class MemoryStore implements CacheStore {
 
   constructor(private readonly maxEntries: number) {}
 
-  async get(keys: string[]): Promise<Array<string | null>> {
+  async get(keys: string[]): Promise<Array<string | Buffer | null>> {
     return keys.map((key) => this.read(key));
   }
 
   async versions(keys: string[], fresh: string[], ttlSeconds: number): Promise<string[]> {
     return keys.map((key, i) => {
       const value = this.read(key);
-      if (value !== null) return value;
+      if (value !== null) return value.toString(); // tokens are always text
       this.write(key, fresh[i], ttlSeconds);
       return fresh[i];
     });
   }
 
-  async set(entries: Array<[string, string]>, ttlSeconds: number): Promise<void> {
+  async set(entries: Array<[string, string | Buffer]>, ttlSeconds: number): Promise<void> {
     for (const [key, value] of entries) this.write(key, value, ttlSeconds);
   }
 
@@ -63,7 +63,7 @@ export class MemoryStore implements CacheStore {
     return true;
   }
 
-  private read(key: string): string | null {
+  private read(key: string): string | Buffer | null {
     const entry = this.entries.get(key);
     if (!entry) return null;
     if (entry.expiresAt <= Date.now()) {
@@ -75,7 +75,7 @@ export class MemoryStore implements CacheStore {
     return entry.value;
   }
 
-  private write(key: string, value: string, ttlSeconds: number): void {
+  private write(key: string, value: string | Buffer, ttlSeconds: number): void {
     this.remove(key);
     this.entries.set(key, { value, expiresAt: Date.now() + ttlSeconds * 1000 });
     this.bytes += 2 * (key.length + value.length);

@@ -3,6 +3,7 @@ import Redis, { RedisOptions } from 'ioredis';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig, hasRedis } from '../config/config';
 import { withTimeout } from '../common/with-timeout';
+import { createRedisClient } from './redis-client.factory';
 
 /** Reads the version keys of a query, creating missing ones with a fresh token (see cache.service.ts). */
 const VERSIONS_LUA = `
@@ -146,11 +147,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
       // answer above 1 ms (38% vs 80% of answers within 1 ms). Latency wins here.
       enableAutoPipelining: false,
     };
-    const client = (
-      redis.url
-        ? new Redis(redis.url, options)
-        : new Redis({ ...options, host: redis.host, port: redis.port })
-    ) as ScriptedRedis;
+    const client = createRedisClient(redis, options) as ScriptedRedis;
     client.defineCommand('trendVersions', { lua: VERSIONS_LUA });
     client.defineCommand('trendThrottle', { numberOfKeys: 2, lua: THROTTLE_LUA });
     client.defineCommand('trendFastHit', { lua: FAST_HIT_LUA });

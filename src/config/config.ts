@@ -53,6 +53,18 @@ export interface RedisConfig {
   memoryMaxEntries: number;
   /** Size of the in-process L1 in front of Redis (MB; 0 = off). */
   l1MaxMb: number;
+  /** Sentinel-managed master (REDIS_SENTINELS + REDIS_SENTINEL_NAME). */
+  sentinels: RedisNode[];
+  sentinelName?: string;
+  /** Redis Cluster seed nodes (REDIS_CLUSTER_NODES). */
+  clusterNodes: RedisNode[];
+  /** Answers of at least this many bytes are stored compressed (0 = never). */
+  compressMinBytes: number;
+}
+
+export interface RedisNode {
+  host: string;
+  port: number;
 }
 
 export interface AppConfig {
@@ -79,6 +91,8 @@ export interface AppConfig {
     enabled: boolean;
     partitions: { enabled: boolean; cron: string };
     indexMaintenance: { enabled: boolean; cron: string };
+    /** Cache warming at each hour's start (`top:<window>` / `overview:24h` entries). */
+    cacheWarm: { enabled: boolean; cron: string; queries: string[] };
   };
   retention: { partitionPremake: number; archive: boolean; lockTimeoutMs: number };
   maintenance: { bloatThresholdPercent: number; bloatMinBytes: number; lockTimeoutMs: number };
@@ -192,6 +206,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       opTimeoutMs: env.CACHE_OP_TIMEOUT_MS,
       memoryMaxEntries: env.CACHE_MEMORY_MAX_ENTRIES,
       l1MaxMb: env.CACHE_L1_MAX_MB,
+      sentinels: parseNodes(env.REDIS_SENTINELS),
+      sentinelName: env.REDIS_SENTINEL_NAME,
+      clusterNodes: parseNodes(env.REDIS_CLUSTER_NODES),
+      compressMinBytes: env.CACHE_COMPRESS_MIN_BYTES,
     },
     ingest: {
       maxBatch: env.INGEST_MAX_BATCH,
@@ -225,6 +243,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       indexMaintenance: {
         enabled: env.JOB_INDEX_MAINTENANCE_ENABLED,
         cron: env.JOB_INDEX_MAINTENANCE_CRON,
+      },
+      cacheWarm: {
+        enabled: env.JOB_CACHE_WARM_ENABLED,
+        cron: env.JOB_CACHE_WARM_CRON,
+        queries: splitList(env.CACHE_WARM_QUERIES),
       },
     },
     retention: {
@@ -322,11 +345,58 @@ function crossChecks(env: CleanEnv): string[] {
   if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL)) {
     problems.push('REDIS_URL: must start with redis:// or rediss://');
   }
+  problems.push(...redisTopologyProblems(env));
   if (
     env.BACKUP_ENCRYPTION_KEY !== undefined &&
     Buffer.from(env.BACKUP_ENCRYPTION_KEY, 'base64').length !== 32
   ) {
     problems.push('BACKUP_ENCRYPTION_KEY: must be 32 bytes, base64-encoded');
+  }
+  return problems;
+}
+
+const NODE = /^([^\s:,]+|\[[0-9a-fA-F:.]+\]):(\d{1,5})$/;
+
+/** `host:port,host:port` → nodes (entries already validated by redisTopologyProblems). */
+function parseNodes(value: string | undefined): RedisNode[] {
+  return splitList(value).map((entry) => {
+    const match = NODE.exec(entry) as RegExpExecArray;
+    return { host: match[1].replace(/^\[|\]$/g, ''), port: Number(match[2]) };
+  });
+}
+
+/** Standalone (REDIS_URL / REDIS_HOST), Sentinel or Cluster: exactly one, each complete. */
+function redisTopologyProblems(env: CleanEnv): string[] {
+  const problems: string[] = [];
+  for (const name of ['REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const) {
+    const value = env[name];
+    if (value === undefined) continue;
+    const entries = splitList(value);
+    if (entries.length === 0) problems.push(`${name}: must list at least one host:port`);
+    for (const entry of entries) {
+      const match = NODE.exec(entry);
+      if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) {
+        problems.push(`${name}: "${entry}" is not host:port`);
+      }
+    }
+  }
+  const chosen = [
+    env.REDIS_URL !== undefined || env.REDIS_HOST !== undefined ? 'REDIS_URL/REDIS_HOST' : null,
+    env.REDIS_SENTINELS !== undefined ? 'REDIS_SENTINELS' : null,
+    env.REDIS_CLUSTER_NODES !== undefined ? 'REDIS_CLUSTER_NODES' : null,
+  ].filter((name): name is string => name !== null);
+  if (chosen.length > 1) {
+    problems.push(`${chosen[chosen.length - 1]}: set only one of ${chosen.join(', ')}`);
+  }
+  if (env.REDIS_SENTINELS !== undefined && !env.REDIS_SENTINEL_NAME) {
+    problems.push('REDIS_SENTINEL_NAME: required with REDIS_SENTINELS');
+  }
+  if (env.REDIS_SENTINEL_NAME !== undefined && env.REDIS_SENTINELS === undefined) {
+    problems.push('REDIS_SENTINELS: required with REDIS_SENTINEL_NAME');
+  }
+  // The service's hash tags ({v}, {stream}, ...) must be the first braces of every key.
+  if (env.REDIS_CLUSTER_NODES !== undefined && /[{}]/.test(env.REDIS_KEY_PREFIX)) {
+    problems.push('REDIS_KEY_PREFIX: must not contain { or } with REDIS_CLUSTER_NODES');
   }
   return problems;
 }
@@ -346,5 +416,7 @@ export function hasReadReplicas(db: DatabaseConfig): boolean {
 
 /** True when a Redis server is configured (otherwise the in-process cache is used). */
 export function hasRedis(redis: RedisConfig): boolean {
-  return Boolean(redis.url || redis.host);
+  return Boolean(
+    redis.url || redis.host || redis.sentinels.length > 0 || redis.clusterNodes.length > 0,
+  );
 }

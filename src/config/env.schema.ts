@@ -71,6 +71,21 @@ export const cron = makeValidator<string>((input) => {
   return input.trim();
 });
 
+/** Warmable live queries: `top:<window>` (any named window) or `overview:24h` (its default range). */
+export const WARM_QUERY = /^(top:(?:1h|6h|24h|7d|30d|90d)|overview:24h)$/;
+export const warmQueryList = makeValidator<string>((input) => {
+  const entries = input
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    if (!WARM_QUERY.test(entry)) {
+      throw new Error(`"${entry}" is not top:<1h|6h|24h|7d|30d|90d> or overview:24h`);
+    }
+  }
+  return entries.join(',');
+});
+
 /** Comma-separated platform slugs; each must be a valid slug (^[a-z0-9_-]{1,32}$ in any case). */
 export const platformList = makeValidator<string>((input) => {
   const bad = input
@@ -192,6 +207,20 @@ export const envSchema = {
     default: 'trends:',
     desc: 'Prefix of every Redis key the service writes',
   }),
+  REDIS_SENTINELS: str({
+    default: undefined,
+    desc: 'Sentinel addresses (host:port,...); with REDIS_SENTINEL_NAME instead of REDIS_URL/REDIS_HOST',
+    example: 'sentinel-a:26379,sentinel-b:26379',
+  }),
+  REDIS_SENTINEL_NAME: str({
+    default: undefined,
+    desc: 'Name of the master the Sentinels watch (required with REDIS_SENTINELS)',
+  }),
+  REDIS_CLUSTER_NODES: str({
+    default: undefined,
+    desc: 'Redis Cluster seed nodes (host:port,...); instead of REDIS_URL/REDIS_HOST/REDIS_SENTINELS',
+    example: 'redis-a:6379,redis-b:6379,redis-c:6379',
+  }),
   REDIS_TTL: positive({ default: 3600, desc: 'Cache entry TTL in seconds' }),
   REDIS_REQUIRED: bool({ default: false, desc: 'Readiness fails while Redis is down' }),
   CACHE_OP_TIMEOUT_MS: positive({
@@ -205,6 +234,10 @@ export const envSchema = {
   CACHE_L1_MAX_MB: nonNegative({
     default: 64,
     desc: 'In-process copy of Redis cache entries, by exact key (MB per replica; 0 = off)',
+  }),
+  CACHE_COMPRESS_MIN_BYTES: nonNegative({
+    default: 1024,
+    desc: 'Cached answers of at least this many bytes are stored compressed in Redis (0 = off)',
   }),
 
   INGEST_MAX_BATCH: positive({ default: 5000, desc: 'Maximum observations per ingest request' }),
@@ -243,6 +276,18 @@ export const envSchema = {
   JOB_PARTITIONS_CRON: cron({
     default: '5 * * * *',
     desc: 'Partition/retention job schedule (hourly)',
+  }),
+  JOB_CACHE_WARM_ENABLED: bool({
+    default: true,
+    desc: 'Schedule cache warming: CACHE_WARM_QUERIES computed once per cluster as each hour opens',
+  }),
+  JOB_CACHE_WARM_CRON: cron({
+    default: '5 0 * * * *',
+    desc: 'Cache warming schedule (6 fields with seconds: a few seconds after each full hour)',
+  }),
+  CACHE_WARM_QUERIES: warmQueryList({
+    default: 'top:1h,top:24h,top:7d,overview:24h',
+    desc: 'Live queries the cache-warm job stores for the new hour: top:<window> or overview:24h, comma-separated',
   }),
   JOB_INDEX_MAINTENANCE_ENABLED: bool({ default: true, desc: 'Schedule index maintenance' }),
   JOB_INDEX_MAINTENANCE_CRON: cron({

@@ -15,6 +15,7 @@ export enum AdvisoryLock {
   BackupVerify = 7_250_021,
   BackupRestore = 7_250_022,
   Alerts = 7_250_030,
+  CacheWarm = 7_250_040,
 }
 
 /**

@@ -8,6 +8,7 @@ export const JOB_LOCKS = {
   'backup-verify': AdvisoryLock.BackupVerify,
   'backup-restore': AdvisoryLock.BackupRestore,
   alerts: AdvisoryLock.Alerts,
+  'cache-warm': AdvisoryLock.CacheWarm,
 } as const;
 
 export type JobName = keyof typeof JOB_LOCKS;

@@ -188,7 +188,7 @@ export class RedisStreamBus implements StreamBus {
   }
 
   private get key(): string {
-    return `${this.prefix}stream:events`;
+    return `${this.prefix}{stream}:events`;
   }
 
   /** Not called in a CLI context: it only publishes. */
@@ -224,7 +224,7 @@ export class RedisStreamBus implements StreamBus {
   publishIfChanged(type: PublishedType, data: string, digest: string): Promise<string | null> {
     return this.commands.streamPublishIfChanged(
       this.key,
-      `${this.prefix}stream:last:${type}`,
+      `${this.prefix}{stream}:last:${type}`,
       this.retention,
       type,
       data,

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import Redis, { RedisOptions } from 'ioredis';
 import { RedisConfig } from '../config/config';
+import { createRedisClient } from '../cache/redis-client.factory';
 
 /**
  * The live stream's own Redis connections: one for commands, one for the blocking XREAD. The
@@ -21,9 +22,7 @@ export function createStreamRedis(redis: RedisConfig, blocking: boolean): Redis 
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
     connectionName: blocking ? 'trend-stream-reader' : 'trend-stream',
   };
-  const client = redis.url
-    ? new Redis(redis.url, options)
-    : new Redis({ ...options, host: redis.host, port: redis.port });
+  const client = createRedisClient(redis, options);
   let logged = false;
   // Without an 'error' listener ioredis would crash the process on an outage.
   client.on('error', (error: Error) => {

@@ -9,9 +9,13 @@ const PRECOUNTED = Symbol('throttle.precounted');
 
 type Carrier = { [PRECOUNTED]?: ThrottlerStorageRecord };
 
-/** The Redis counter key of a tracker (shared by the storage and the cache fast path). */
+/**
+ * The Redis counter key of a tracker (shared by the storage and the cache fast path). Hash tag
+ * `{v}` like the cache's version tokens: the fast path's one script reads both, and a script's
+ * keys must live in one hash slot of a cluster.
+ */
 export const throttleCounterKey = (prefix: string, tracker: string): string =>
-  `${prefix}throttle:${THROTTLER_NAME}:${tracker}`;
+  `${prefix}{v}:throttle:${THROTTLER_NAME}:${tracker}`;
 
 /** Hashed subjects, kept since a subject makes many requests (bounded: cleared when full). */
 const SUBJECT_TRACKERS_MAX = 10_000;

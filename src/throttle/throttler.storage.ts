@@ -36,7 +36,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     const counter =
       throttlerName === THROTTLER_NAME
         ? throttleCounterKey(this.prefix, key)
-        : `${this.prefix}throttle:${throttlerName}:${key}`;
+        : `${this.prefix}{v}:throttle:${throttlerName}:${key}`;
     try {
       const [hits, windowMs, blockedMs] = await withTimeout(
         client.trendThrottle(counter, `${counter}:blocked`, ttl, limit, blockDuration),

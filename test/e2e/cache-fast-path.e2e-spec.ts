@@ -138,7 +138,7 @@ describe('cache fast path (two replicas, shared Redis)', () => {
 
     // The shared counter saw every request exactly once (the 429s too, as the guard counts them).
     const tracker = `sub:${createHash('sha1').update(sub).digest('base64url')}`;
-    expect(Number(await redis.get(`${prefix}throttle:default:${tracker}`))).toBe(LIMIT + 2);
+    expect(Number(await redis.get(`${prefix}{v}:throttle:default:${tracker}`))).toBe(LIMIT + 2);
   });
 
   it('leaves 401 and 403 to the guard, for a route whose answer is cached', async () => {

@@ -242,6 +242,7 @@ describe('cache (shared Redis)', () => {
       'keys',
       'memoryBytes',
       'misses',
+      'written',
     ]);
 
     const cleared = await request(t.http).delete('/api/v1/admin/cache').set(admin);

@@ -64,7 +64,7 @@ describe('rate limiting on a shared Redis', () => {
       statuses.push((await request(b.http).get('/api/v1/trends/top').set(auth(token))).status);
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
-    const [, keys] = await redis.scan('0', 'MATCH', `${prefix}throttle:*`, 'COUNT', 1000);
+    const [, keys] = await redis.scan('0', 'MATCH', `${prefix}{v}:throttle:*`, 'COUNT', 1000);
     expect(keys.length).toBeGreaterThan(0);
   });
 

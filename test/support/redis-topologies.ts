@@ -65,7 +65,7 @@ class RedisProcesses {
 
   async kill(port: number): Promise<void> {
     const child = this.children.get(port);
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
