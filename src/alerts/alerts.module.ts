@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { JobsModule } from '../jobs/jobs.module';
 import { AlertClock } from './alert-clock';
 import { AlertEvents } from './alert-events';
 import { AlertsController } from './alerts.controller';
@@ -10,6 +12,7 @@ import { EvaluatorService } from './evaluator.service';
 
 /** Alert rules, evaluation, state, history, channels and signed webhook delivery (SPEC §12). */
 @Module({
+  imports: [AuditModule, JobsModule],
   controllers: [AlertsController],
   providers: [
     AlertClock,
