@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { JobsModule } from '../jobs/jobs.module';
 import { AlertClock } from './alert-clock';
-import { AlertEvents } from './alert-events';
 import { AlertsController } from './alerts.controller';
 import { AlertsRepository } from './alerts.repository';
 import { AlertsService } from './alerts.service';
@@ -16,13 +15,12 @@ import { EvaluatorService } from './evaluator.service';
   controllers: [AlertsController],
   providers: [
     AlertClock,
-    AlertEvents,
     AlertsRepository,
     AlertsService,
     DeliveriesRepository,
     DeliveryService,
     EvaluatorService,
   ],
-  exports: [AlertEvents, AlertClock, EvaluatorService, DeliveryService],
+  exports: [AlertClock, EvaluatorService, DeliveryService],
 })
 export class AlertsModule {}

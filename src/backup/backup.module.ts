@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { CacheModule } from '../cache/cache.module';
-import { CommonModule } from '../common/common.module';
 import { JobsModule } from '../jobs/jobs.module';
 import { BackupArchives } from './backup-archive';
 import { BackupCron } from './backup.cron';
@@ -21,7 +20,7 @@ import { PgProcessRunner } from './pg-process';
  * service runs each as a job; PgProcessRunner is the one place child processes start.
  */
 @Module({
-  imports: [CommonModule, AuditModule, JobsModule, CacheModule],
+  imports: [AuditModule, JobsModule, CacheModule],
   controllers: [BackupController],
   providers: [
     BackupService,

@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { AuditModule } from '../audit/audit.module';
 import { AuthModule } from '../auth/auth.module';
-import { TrendsModule } from '../trends/trends.module';
 import { CacheAdminController } from './cache-admin.controller';
 import { CacheFastPath } from './cache-fast-path';
 import { CacheRequestFactory } from './cache-request';
@@ -12,7 +11,7 @@ import { RedisModule } from './redis.module';
 
 /** Cache-aside for read endpoints (the interceptor and the fast path) on the shared Redis connection. */
 @Module({
-  imports: [RedisModule, AuthModule, AuditModule, TrendsModule],
+  imports: [RedisModule, AuthModule, AuditModule],
   controllers: [CacheAdminController],
   providers: [
     CacheService,

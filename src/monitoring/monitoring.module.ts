@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { CacheModule } from '../cache/cache.module';
 import { CommonModule } from '../common/common.module';
-import { TrendsModule } from '../trends/trends.module';
 import { DatabaseHealthIndicator } from './health/database.health';
 import { DiskHealthIndicator } from './health/disk.health';
 import { HealthController } from './health/health.controller';
@@ -26,7 +25,7 @@ import { MonitoringStatusService } from './status/monitoring-status.service';
  * MetricsService itself lives in the global MetricsModule so every module can update it.
  */
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false }), CommonModule, CacheModule, TrendsModule],
+  imports: [TerminusModule.forRoot({ logger: false }), CommonModule, CacheModule],
   controllers: [HealthController, MetricsController, MonitoringController],
   providers: [
     DatabaseHealthIndicator,
