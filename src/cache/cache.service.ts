@@ -118,7 +118,7 @@ export class CacheService implements OnApplicationBootstrap {
     this.timeoutMs = config.redis.opTimeoutMs;
     this.store = redis.client
       ? new RedisStore(redis.client)
-      : new MemoryStore(config.redis.memoryMaxEntries);
+      : new MemoryStore(config.redis.memoryMaxEntries, config.redis.memoryMaxMb * 1024 * 1024);
     const l1Bytes = config.redis.l1MaxMb * 1024 * 1024;
     this.local =
       this.store.kind === 'redis' && l1Bytes > 0

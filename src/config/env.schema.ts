@@ -200,7 +200,11 @@ export const envSchema = {
   }),
   CACHE_MEMORY_MAX_ENTRIES: positive({
     default: 10_000,
-    desc: 'Size of the in-process cache (no Redis)',
+    desc: 'Size of the in-process cache (no Redis), in entries',
+  }),
+  CACHE_MEMORY_MAX_MB: positive({
+    default: 64,
+    desc: 'Size of the in-process cache (no Redis), in MB (keys and values; whichever bound is hit first)',
   }),
   CACHE_L1_MAX_MB: nonNegative({
     default: 64,
