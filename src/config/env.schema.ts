@@ -58,7 +58,6 @@ const s3Prefix = makeValidator<string>((input) => {
   return input;
 });
 
-/** Five- or six-field cron expressions, checked for shape only (the scheduler parses them). */
 /** Cron expressions, parsed by the scheduler's own parser so a bad one fails here, named. */
 export const cron = makeValidator<string>((input) => {
   const fields = input.trim().split(/\s+/);

@@ -9,7 +9,7 @@ import { HeapHealthIndicator } from './health/heap.health';
 import { LifecycleHealthIndicator } from './health/lifecycle.health';
 import { RedisHealthIndicator } from './health/redis.health';
 import { ReplicasHealthIndicator } from './health/replicas.health';
-import { WalArchiveIndicator } from './health/wal-archive.health';
+import { WalArchiveHealthIndicator } from './health/wal-archive.health';
 import { HttpMetrics } from './metrics/http-metrics';
 import { IngestMetrics } from './metrics/ingest-metrics';
 import { MetricsCollector } from './metrics/metrics-collector.service';
@@ -34,7 +34,7 @@ import { MonitoringStatusService } from './status/monitoring-status.service';
     ReplicasHealthIndicator,
     DiskHealthIndicator,
     HeapHealthIndicator,
-    WalArchiveIndicator,
+    WalArchiveHealthIndicator,
     HttpMetrics,
     IngestMetrics,
     MetricsCollector,

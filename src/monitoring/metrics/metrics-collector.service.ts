@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { withTimeout } from '../../common/with-timeout';
 import { MonitoringRepository, PartitionStats } from '../monitoring.repository';
 import { HttpMetrics } from './http-metrics';
-import { WalArchiveIndicator } from '../health/wal-archive.health';
+import { WalArchiveHealthIndicator } from '../health/wal-archive.health';
 import { MetricsService } from './metrics.service';
 
 /** Database-derived gauges are re-read at most this often, whatever the scrape interval. */
@@ -38,7 +38,7 @@ export class MetricsCollector {
     private readonly http: HttpMetrics,
     private readonly repository: MonitoringRepository,
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly walArchive: WalArchiveIndicator,
+    private readonly walArchive: WalArchiveHealthIndicator,
   ) {}
 
   get contentType(): string {
