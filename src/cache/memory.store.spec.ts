@@ -1,5 +1,12 @@
 import { MemoryStore } from './memory.store';
 
+/** A store of `maxEntries` (and plenty of bytes) holding `pairs` for a minute. */
+async function storeWith(maxEntries: number, pairs: Array<[string, string]>): Promise<MemoryStore> {
+  const store = new MemoryStore(maxEntries, 1_000_000);
+  await store.set(pairs, 60);
+  return store;
+}
+
 /** A clock the test moves by hand (ms). */
 function manualClock() {
   let now = 1_000;
@@ -27,15 +34,11 @@ describe('MemoryStore (in-process cache without Redis)', () => {
   });
 
   it('keeps the entry-count bound too', async () => {
-    const store = new MemoryStore(2, 1_000_000);
-    await store.set(
-      [
-        ['a', '1'],
-        ['b', '2'],
-        ['c', '3'],
-      ],
-      60,
-    );
+    const store = await storeWith(2, [
+      ['a', '1'],
+      ['b', '2'],
+      ['c', '3'],
+    ]);
     expect(await store.get(['a', 'b', 'c'])).toEqual([null, '2', '3']);
     expect(await store.countKeys('')).toBe(2);
   });
@@ -55,15 +58,11 @@ describe('MemoryStore (in-process cache without Redis)', () => {
   });
 
   it('clears by prefix and reports how many were removed', async () => {
-    const store = new MemoryStore(100, 1_000_000);
-    await store.set(
-      [
-        ['a:1', 'x'],
-        ['a:2', 'y'],
-        ['b:1', 'z'],
-      ],
-      60,
-    );
+    const store = await storeWith(100, [
+      ['a:1', 'x'],
+      ['a:2', 'y'],
+      ['b:1', 'z'],
+    ]);
     expect(await store.clear('a:')).toBe(2);
     expect(await store.get(['a:1', 'a:2', 'b:1'])).toEqual([null, null, 'z']);
   });
