@@ -1,5 +1,6 @@
 import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { EventEmitterModule } from '@nestjs/event-emitter';
 import { LoggerModule } from 'nestjs-pino';
 import { AlertsModule } from './alerts/alerts.module';
 import { DestinationStream, destination } from 'pino';
@@ -78,6 +79,8 @@ export class AppModule {
           // middie here, so no request was logged; '{*splat}' covers every path.
           forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
         }),
+        // The in-process event bus (src/common/events.ts); the library registers it globally.
+        EventEmitterModule.forRoot(),
         CommonModule,
         MetricsModule,
         DatabaseModule,

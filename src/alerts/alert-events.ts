@@ -1,5 +1,3 @@
-import { Injectable, Logger } from '@nestjs/common';
-
 export type AlertState = 'normal' | 'pending' | 'firing' | 'recovering';
 
 /** One state transition of one rule × series, as committed (SPEC §12, §13 `alert` events). */
@@ -21,31 +19,15 @@ export interface AlertTransitionEvent {
   at: string;
 }
 
-type Listener = (event: AlertTransitionEvent) => Promise<void> | void;
-
 /**
- * Lets other modules (the live stream) follow alert transitions without the alerts module
- * knowing them. Emitted after the transaction that recorded the transitions commits; a
- * failing listener is logged and never undoes or blocks evaluation.
+ * One committed transition, for other modules (the live stream) that the alerts module does
+ * not know. Emitted after the transaction that recorded it commits; a failing listener is
+ * logged (`suppressErrors: true`) and never undoes or blocks evaluation.
  */
-@Injectable()
-export class AlertEvents {
-  private readonly logger = new Logger(AlertEvents.name);
-  private readonly listeners: Listener[] = [];
+export const ALERT_TRANSITION = 'alert.transition';
 
-  onTransition(listener: Listener): void {
-    this.listeners.push(listener);
-  }
-
-  async emitTransition(event: AlertTransitionEvent): Promise<void> {
-    await Promise.all(
-      this.listeners.map(async (listener) => {
-        try {
-          await listener(event);
-        } catch (error) {
-          this.logger.warn(`alert transition listener failed: ${(error as Error).message}`);
-        }
-      }),
-    );
+declare module '../common/events' {
+  interface AppEvents {
+    [ALERT_TRANSITION]: AlertTransitionEvent;
   }
 }

@@ -1,3 +1,4 @@
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
@@ -5,9 +6,10 @@ import { badParameter } from '../common/field-errors';
 import { WINDOWS } from '../common/time-window';
 import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
+import { emitAndWait } from '../common/events';
 import { normalizeTrendKey } from '../trends/normalize';
 import { AlertClock } from './alert-clock';
-import { AlertEvents, AlertTransitionEvent } from './alert-events';
+import { ALERT_TRANSITION, AlertTransitionEvent } from './alert-events';
 import {
   AlertsRepository,
   ChannelRecord,
@@ -108,7 +110,7 @@ export class AlertsService {
     private readonly delivery: DeliveryService,
     private readonly evaluator: EvaluatorService,
     private readonly audit: AuditService,
-    private readonly events: AlertEvents,
+    private readonly events: EventEmitter2,
     private readonly clock: AlertClock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -208,7 +210,7 @@ export class AlertsService {
       await this.audit.record(actor, 'alerts.rule.update', `rule:${id}`, ruleView(updated), db);
       return updated;
     });
-    for (const e of emitted) await this.events.emitTransition(e);
+    for (const e of emitted) await emitAndWait(this.events, ALERT_TRANSITION, e);
     return ruleView(rule);
   }
 
@@ -222,7 +224,7 @@ export class AlertsService {
       await this.repo.deleteRule(id, db);
       await this.audit.record(actor, 'alerts.rule.delete', `rule:${id}`, { name: before.name }, db);
     });
-    for (const e of emitted) await this.events.emitTransition(e);
+    for (const e of emitted) await emitAndWait(this.events, ALERT_TRANSITION, e);
   }
 
   private async resetSeries(

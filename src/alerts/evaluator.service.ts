@@ -1,14 +1,16 @@
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
+import { emitAndWait } from '../common/events';
 import { withSession } from '../database/session';
 import { JobOutcome, JobsService } from '../jobs/jobs.service';
 import { JobTrigger } from '../jobs/job-names';
 import { MetricsService } from '../monitoring/metrics/metrics.service';
 import { AlertClock } from './alert-clock';
-import { AlertEvents, AlertState, AlertTransitionEvent } from './alert-events';
+import { ALERT_TRANSITION, AlertState, AlertTransitionEvent } from './alert-events';
 import { AlertsRepository, InstanceRecord, SilenceRecord } from './alerts.repository';
 import { DeliveriesRepository } from './deliveries.repository';
 import { EvaluationRow, evaluationQuery } from './evaluation-query';
@@ -40,7 +42,7 @@ export class EvaluatorService implements OnApplicationBootstrap {
   constructor(
     private readonly repo: AlertsRepository,
     private readonly deliveries: DeliveriesRepository,
-    private readonly events: AlertEvents,
+    private readonly events: EventEmitter2,
     private readonly clock: AlertClock,
     private readonly jobs: JobsService,
     private readonly metrics: MetricsService,
@@ -129,7 +131,7 @@ export class EvaluatorService implements OnApplicationBootstrap {
         return this.applyRule(rule, t, db, emitted);
       },
     );
-    for (const event of emitted) await this.events.emitTransition(event);
+    for (const event of emitted) await emitAndWait(this.events, ALERT_TRANSITION, event);
     return result;
   }
 

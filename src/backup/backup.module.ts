@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { CacheModule } from '../cache/cache.module';
+import { JobsModule } from '../jobs/jobs.module';
 import { BackupArchives } from './backup-archive';
 import { BackupCron } from './backup.cron';
 import { BackupController } from './backup.controller';
@@ -17,6 +20,7 @@ import { PgProcessRunner } from './pg-process';
  * service runs each as a job; PgProcessRunner is the one place child processes start.
  */
 @Module({
+  imports: [AuditModule, JobsModule, CacheModule],
   controllers: [BackupController],
   providers: [
     BackupService,

@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { CursorPosition, cursorTimeSql, keysetAfter } from '../common/cursor';
 import { AdvisoryLock } from '../database/advisory-lock';
-import { quoteIdent } from '../database/identifiers';
+import { quoteIdent, quoteQualifiedName } from '../database/identifiers';
 import { serverMajor } from './pg-tools';
 
 /** Exact row counts by schema-qualified, quoted table name. */
@@ -348,9 +348,14 @@ export class BackupRepository {
     return { tables: counts, partitioned };
   }
 
-  /** count(*) of one table; `name` is a quoted name as snapshotRowCounts returns it. */
+  /**
+   * count(*) of one table; `name` is a quoted name as snapshotRowCounts returns it, read back
+   * from a manifest, so it is re-quoted (a name that does not parse throws).
+   */
   async countRows(client: Client, name: string): Promise<number> {
-    const [{ n }] = (await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${name}`)).rows;
+    const [{ n }] = (
+      await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteQualifiedName(name)}`)
+    ).rows;
     return Number(n);
   }
 }

@@ -1,20 +1,14 @@
-import {
-  ConflictException,
-  Inject,
-  Injectable,
-  Logger,
-  NotFoundException,
-  OnModuleInit,
-} from '@nestjs/common';
+import { ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { AuditService } from '../audit/audit.service';
 import { CacheService } from '../cache/cache.service';
+import { OnAppEvent } from '../common/events';
 import { badParameter } from '../common/field-errors';
 import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { ConnectionTarget } from '../database/data-source';
-import { CONNECTION_TARGET, DatabaseService } from '../database/database.service';
+import { CONNECTION_TARGET, DATABASE_READY } from '../database/database.service';
 import { JobFailure, JobInterrupted, JobOutcome, JobsService } from '../jobs/jobs.service';
 import { JobTrigger } from '../jobs/job-names';
 import { MetricsService } from '../monitoring/metrics/metrics.service';
@@ -63,7 +57,7 @@ export function newBackupId(now = new Date()): string {
  * itself lives in the dumper, the verifier, the restorer, rotation and the off-site store.
  */
 @Injectable()
-export class BackupService implements OnModuleInit {
+export class BackupService {
   private readonly logger = new Logger(BackupService.name);
 
   constructor(
@@ -74,7 +68,6 @@ export class BackupService implements OnModuleInit {
     private readonly metrics: MetricsService,
     private readonly audit: AuditService,
     private readonly cache: CacheService,
-    private readonly database: DatabaseService,
     private readonly dumper: BackupDumper,
     private readonly verifier: BackupVerifier,
     private readonly restorer: BackupRestorer,
@@ -84,13 +77,12 @@ export class BackupService implements OnModuleInit {
     private readonly tools: PgProcessRunner,
   ) {}
 
-  onModuleInit(): void {
-    // Gauges start at 0 in a new process; seeded from the ledger so BackupTooOld does not
-    // fire after every deploy.
-    this.database.onReady(() => this.seedMetrics());
-  }
-
-  /** Gauges from the ledger: last success, verification, size, off-site upload, restore time. */
+  /**
+   * Gauges from the ledger: last success, verification, size, off-site upload, restore time.
+   * Gauges start at 0 in a new process; seeded once the database is ready so BackupTooOld
+   * does not fire after every deploy.
+   */
+  @OnAppEvent(DATABASE_READY, { suppressErrors: false })
   async seedMetrics(): Promise<void> {
     try {
       const { success, verifiedAt } = await this.backups.latest();

@@ -2,7 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { Test } from '@nestjs/testing';
 import { LifecycleService } from '../common/lifecycle.service';
+import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/config';
 import { ConnectionTarget } from '../database/data-source';
 import { PgProcessRunner, ShutdownInterrupt, minimalPgEnv } from './pg-process';
@@ -68,8 +71,14 @@ describe('pg process port', () => {
   });
 
   it('stops its children when the service begins stopping; the run says interrupted', async () => {
-    const lifecycle = new LifecycleService();
-    const runner = new PgProcessRunner(config(), lifecycle);
+    // Wired as in the app: the runner hears the lifecycle's stopping event on the event bus.
+    const context = await Test.createTestingModule({
+      imports: [EventEmitterModule.forRoot()],
+      providers: [LifecycleService, PgProcessRunner, { provide: APP_CONFIG, useValue: config() }],
+    }).compile();
+    await context.init();
+    const lifecycle = context.get(LifecycleService);
+    const runner = context.get(PgProcessRunner);
     const running = runner.run(runner.resolve('pg_dump'), ['sleep'], target, 'x');
     for (let i = 0; i < 50 && runner.running === 0; i++)
       await new Promise((r) => setTimeout(r, 10));
@@ -81,5 +90,6 @@ describe('pg process port', () => {
     expect(() => runner.spawn(runner.resolve('pg_dump'), [], target, 'ignore')).toThrow(
       ShutdownInterrupt,
     );
+    await context.close();
   });
 });

@@ -1,6 +1,7 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { ChildProcess, SpawnOptions, spawn } from 'node:child_process';
-import { LifecycleService } from '../common/lifecycle.service';
+import { OnAppEvent } from '../common/events';
+import { LIFECYCLE_STOPPING } from '../common/lifecycle.service';
 import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { ConnectionTarget } from '../database/data-source';
@@ -54,13 +55,15 @@ export class PgProcessRunner implements BeforeApplicationShutdown {
   private readonly children = new Set<ChildProcess>();
   private stopping = false;
 
-  constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Optional() lifecycle?: LifecycleService,
-  ) {
-    // A signal starts a drain delay before app.close(): stop the children at once, so the
-    // job records the interruption while the pools are still open.
-    lifecycle?.onStopping(() => this.stopAll());
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  /**
+   * A signal starts a drain delay before app.close(): stop the children at once, so the job
+   * records the interruption while the pools are still open.
+   */
+  @OnAppEvent(LIFECYCLE_STOPPING, { suppressErrors: true })
+  onServiceStopping(): void {
+    this.stopAll();
   }
 
   /** True once the service began shutting down: failures after this are interruptions. */

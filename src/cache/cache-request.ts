@@ -95,7 +95,7 @@ export class CacheRequestFactory {
       plan = {
         route,
         options: this.reflector.get<CacheableOptions | undefined>(CACHEABLE_KEY, handler) ?? {},
-        queryType: queryTypeOf(context),
+        queryType: queryTypeOf(context.getClass(), context.getHandler()),
         roles: isPublic
           ? null
           : (this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? ['admin']),
@@ -194,10 +194,16 @@ export class CacheRequestFactory {
   }
 }
 
-/** The DTO class of the handler's whole-query parameter (`@Query() q: Dto`), if any. */
-function queryTypeOf(context: ExecutionContext): Type<object> | null {
-  const handler = context.getHandler();
-  const controller = context.getClass();
+/**
+ * The DTO class of the handler's whole-query parameter (`@Query() q: Dto`), if any. Nest has
+ * no public API for a handler's parameter decorators, so this is the one place that reads its
+ * internal route-argument metadata (ROUTE_ARGS_METADATA, RouteParamtypes);
+ * cache-request.spec.ts fails loudly if an upgrade changes them.
+ */
+export function queryTypeOf(
+  controller: Type<unknown>,
+  handler: { name: string },
+): Type<object> | null {
   const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler.name) ?? {}) as Record<
     string,
     RouteArgument

@@ -1,27 +1,30 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { TrendsModule } from '../trends/trends.module';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
+import { JobsModule } from '../jobs/jobs.module';
 import { CacheAdminController } from './cache-admin.controller';
 import { CacheFastPath } from './cache-fast-path';
 import { CacheWarmer } from './cache-warm';
 import { CacheRequestFactory } from './cache-request';
 import { CacheInterceptor } from './cache.interceptor';
 import { CacheService } from './cache.service';
-import { RedisConnection } from './redis.connection';
+import { RedisModule } from './redis.module';
 
-/** Cache-aside for read endpoints, plus the shared Redis connection (also used by the rate limiter). */
-@Global()
+/**
+ * Cache-aside for read endpoints (the interceptor and the fast path) on the shared Redis
+ * connection, and the hourly warming job (jobs runner).
+ */
 @Module({
-  imports: [TrendsModule],
+  imports: [RedisModule, AuthModule, AuditModule, JobsModule],
   controllers: [CacheAdminController],
   providers: [
-    RedisConnection,
     CacheService,
     CacheRequestFactory,
     CacheFastPath,
     CacheWarmer,
     { provide: APP_INTERCEPTOR, useClass: CacheInterceptor },
   ],
-  exports: [RedisConnection, CacheService, CacheFastPath, CacheWarmer],
+  exports: [CacheService, CacheFastPath, CacheWarmer],
 })
 export class CacheModule {}

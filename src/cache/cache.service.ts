@@ -1,15 +1,16 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { createHash, randomBytes } from 'node:crypto';
 import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
+import { OnAppEvent } from '../common/events';
 import { withTimeout } from '../common/with-timeout';
 import { MetricsService } from '../monitoring/metrics/metrics.service';
-import { IngestEvents, IngestedBatch } from '../trends/ingest-events';
+import { INGEST_COMMITTED, IngestedBatch } from '../trends/ingest-events';
 import { CacheStore } from './cache-store';
 import { CachedAnswer, frameAnswer, unframeAnswer } from './compression';
 import { MemoryStore } from './memory.store';
-import { RedisConnection } from './redis.connection';
+import { REDIS_READY, RedisConnection } from './redis.connection';
 import { RedisStore } from './redis.store';
 
 /** What an answer depends on: the UTC days/months it reads, or any data at all. */
@@ -88,7 +89,7 @@ const MAX_DAY_VERSIONS = 62;
  * without its transfer. Latest (max-stale) entries stay in Redis only.
  */
 @Injectable()
-export class CacheService implements OnModuleInit {
+export class CacheService implements OnApplicationBootstrap {
   private readonly logger = new Logger(CacheService.name);
   private readonly store: CacheStore;
   private readonly prefix: string;
@@ -111,7 +112,6 @@ export class CacheService implements OnModuleInit {
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly redis: RedisConnection,
     private readonly metrics: MetricsService,
-    private readonly ingestEvents: IngestEvents,
   ) {
     this.prefix = config.redis.keyPrefix;
     this.ttl = config.redis.ttlSeconds;
@@ -121,7 +121,7 @@ export class CacheService implements OnModuleInit {
     this.compressMinBytes = config.redis.compressMinBytes;
     this.store = redis.client
       ? new RedisStore(redis.client)
-      : new MemoryStore(config.redis.memoryMaxEntries);
+      : new MemoryStore(config.redis.memoryMaxEntries, config.redis.memoryMaxMb * 1024 * 1024);
     const l1Bytes = config.redis.l1MaxMb * 1024 * 1024;
     this.local =
       this.store.kind === 'redis' && l1Bytes > 0
@@ -134,15 +134,26 @@ export class CacheService implements OnModuleInit {
         : null;
   }
 
-  onModuleInit(): void {
-    this.ingestEvents.onCommitted((batch) => this.onIngest(batch));
-    // On every (re)connection: writes acknowledged while this replica was cut off (by it, or
-    // by a replica that has since gone away) may be missing from Redis, and a Redis restarted
-    // from a snapshot holds old entries. A new epoch retires every entry; the cache re-warms.
-    this.redis.onReady(() => {
-      this.epochBumpPending = true; // reads wait for the bump rather than racing it
-      void this.bumpEpoch();
-    });
+  /**
+   * On every (re)connection: writes acknowledged while this replica was cut off (by it, or
+   * by a replica that has since gone away) may be missing from Redis, and a Redis restarted
+   * from a snapshot holds old entries. A new epoch retires every entry; the cache re-warms.
+   */
+  @OnAppEvent(REDIS_READY, { suppressErrors: true })
+  onRedisReady(): void {
+    this.epochBumpPending = true; // reads wait for the bump rather than racing it
+    void this.bumpEpoch();
+  }
+
+  /**
+   * The first connection usually becomes ready during module init, before event listeners
+   * are attached: start with the same new epoch (a pending bump is made by the first read
+   * if Redis is not there yet).
+   */
+  onApplicationBootstrap(): void {
+    if (!this.redis.configured) return;
+    if (this.redis.ready) this.onRedisReady();
+    else this.epochBumpPending = true;
   }
 
   get storeKind(): 'redis' | 'memory' {
@@ -322,8 +333,12 @@ export class CacheService implements OnModuleInit {
     }
   }
 
-  /** Ingest listener: replace the version token of each day (and month) written, before the 2xx. */
-  private async onIngest(batch: IngestedBatch): Promise<void> {
+  /**
+   * Ingest listener: replace the version token of each day (and month) written. Awaited before
+   * the 2xx; a failure it does not absorb fails the ingest (`suppressErrors: false`).
+   */
+  @OnAppEvent(INGEST_COMMITTED, { suppressErrors: false })
+  async onIngest(batch: IngestedBatch): Promise<void> {
     if (batch.accepted === 0) return;
     const keys = new Set<string>([`${this.prefix}{v}:all`]);
     for (const group of batch.groups) {

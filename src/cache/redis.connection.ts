@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import Redis, { RedisOptions } from 'ioredis';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig, hasRedis } from '../config/config';
+import { emitEvent } from '../common/events';
 import { withTimeout } from '../common/with-timeout';
 import { createRedisClient } from './redis-client.factory';
 
@@ -63,23 +65,34 @@ export interface ScriptedRedis extends Redis {
   trendFastHit(...args: Array<string | number>): Promise<[number, number, number, ...string[]]>;
 }
 
-/**
- * The one Redis connection of the process (cache and rate limiter), or none when Redis is not
- * configured. Tuned to fail fast while Redis is away: no offline queue (commands reject at once
- * instead of piling up), a per-command timeout, and endless background reconnects.
- */
 /** How long callers skip Redis after a failed call. */
 const FAILURE_PAUSE_MS = 1000;
 
+/** Each time the connection becomes usable (again); listeners must not block. */
+export const REDIS_READY = 'redis.ready';
+
+declare module '../common/events' {
+  interface AppEvents {
+    [REDIS_READY]: undefined;
+  }
+}
+
+/**
+ * The one Redis connection of the process (cache, rate limiter, replica write position), or
+ * none when Redis is not configured. Tuned to fail fast while Redis is away: no offline queue
+ * (commands reject at once instead of piling up), a per-command timeout, and endless
+ * background reconnects.
+ */
 @Injectable()
 export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Redis');
   readonly client: ScriptedRedis | null;
   private outageLogged = false;
   private pausedUntil = 0;
-  private readonly readyListeners: Array<() => void> = [];
-
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly events: EventEmitter2,
+  ) {
     this.client = hasRedis(config.redis) ? this.create() : null;
   }
 
@@ -102,11 +115,6 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
 
   get ready(): boolean {
     return this.client?.status === 'ready';
-  }
-
-  /** Called each time the connection becomes usable again. */
-  onReady(listener: () => void): void {
-    this.readyListeners.push(listener);
   }
 
   async onModuleInit(): Promise<void> {
@@ -163,7 +171,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
       this.pausedUntil = 0;
       if (this.outageLogged) this.logger.log('Redis connection restored');
       this.outageLogged = false;
-      for (const listener of this.readyListeners) listener();
+      emitEvent(this.events, REDIS_READY, undefined);
     });
     return client;
   }

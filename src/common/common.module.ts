@@ -1,6 +1,6 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { LifecycleService } from './lifecycle.service';
 
-@Global()
+/** The process's lifecycle phase (ready, stopping) for readiness and long-lived responses. */
 @Module({ providers: [LifecycleService], exports: [LifecycleService] })
 export class CommonModule {}

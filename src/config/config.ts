@@ -50,7 +50,9 @@ export interface RedisConfig {
   ttlSeconds: number;
   required: boolean;
   opTimeoutMs: number;
+  /** Bounds of the in-process cache used without Redis: entries and MB, whichever is hit first. */
   memoryMaxEntries: number;
+  memoryMaxMb: number;
   /** Size of the in-process L1 in front of Redis (MB; 0 = off). */
   l1MaxMb: number;
   /** Sentinel-managed master (REDIS_SENTINELS + REDIS_SENTINEL_NAME). */
@@ -205,6 +207,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       required: env.REDIS_REQUIRED,
       opTimeoutMs: env.CACHE_OP_TIMEOUT_MS,
       memoryMaxEntries: env.CACHE_MEMORY_MAX_ENTRIES,
+      memoryMaxMb: env.CACHE_MEMORY_MAX_MB,
       l1MaxMb: env.CACHE_L1_MAX_MB,
       sentinels: parseNodes(env.REDIS_SENTINELS),
       sentinelName: env.REDIS_SENTINEL_NAME,

@@ -58,7 +58,6 @@ const s3Prefix = makeValidator<string>((input) => {
   return input;
 });
 
-/** Five- or six-field cron expressions, checked for shape only (the scheduler parses them). */
 /** Cron expressions, parsed by the scheduler's own parser so a bad one fails here, named. */
 export const cron = makeValidator<string>((input) => {
   const fields = input.trim().split(/\s+/);
@@ -229,7 +228,11 @@ export const envSchema = {
   }),
   CACHE_MEMORY_MAX_ENTRIES: positive({
     default: 10_000,
-    desc: 'Size of the in-process cache (no Redis)',
+    desc: 'Size of the in-process cache (no Redis), in entries',
+  }),
+  CACHE_MEMORY_MAX_MB: positive({
+    default: 64,
+    desc: 'Size of the in-process cache (no Redis), in MB (keys and values; whichever bound is hit first)',
   }),
   CACHE_L1_MAX_MB: nonNegative({
     default: 64,

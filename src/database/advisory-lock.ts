@@ -1,6 +1,5 @@
 import { Client, ClientConfig } from 'pg';
-import { DataSource } from 'typeorm';
-import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
+import { DataSource, DataSourceOptions } from 'typeorm';
 
 /**
  * Every Postgres advisory lock the service takes, in one place. Values are arbitrary but
@@ -31,8 +30,10 @@ export async function withAdvisoryLock<T>(
   fn: () => Promise<T>,
   options: { wait: boolean } = { wait: true },
 ): Promise<{ acquired: true; result: T } | { acquired: false }> {
-  const { host, port, username, password, database, ssl } =
-    dataSource.options as PostgresDataSourceOptions;
+  const { host, port, username, password, database, ssl } = dataSource.options as Extract<
+    DataSourceOptions,
+    { type: 'postgres' }
+  >;
   const client = new Client({
     host,
     port,

@@ -9,6 +9,7 @@ import { QuerySourceHook } from './query-source.hook';
 import { SlowQueryLogger } from './slow-query.logger';
 import { MetricsService } from '../monitoring/metrics/metrics.service';
 import { ReadReplicasService } from './read-replicas.service';
+import { RedisModule } from '../cache/redis.module';
 
 /** Where the database is: the embedded server is started here when none is configured. */
 @Module({
@@ -43,6 +44,7 @@ class DatabaseTargetModule {}
 @Module({
   imports: [
     DatabaseTargetModule,
+    RedisModule,
     TypeOrmModule.forRootAsync({
       imports: [DatabaseTargetModule],
       inject: [APP_CONFIG, CONNECTION_TARGET, MetricsService],

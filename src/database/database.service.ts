@@ -1,10 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { isDatabaseUnavailable } from '../common/database-errors';
+import { emitAndWait } from '../common/events';
 import { AdvisoryLock, withAdvisoryLock } from './advisory-lock';
 import { ConnectionTarget, ensureDatabaseExists } from './data-source';
 import { EmbeddedServer } from './embedded-postgres';
@@ -12,6 +14,15 @@ import { ensurePartitions } from './partitions';
 
 export const EMBEDDED_SERVER = Symbol('EMBEDDED_SERVER');
 export const CONNECTION_TARGET = Symbol('CONNECTION_TARGET');
+
+/** The database is connected and migrated (listeners seed gauges); start() waits for them. */
+export const DATABASE_READY = 'database.ready';
+
+declare module '../common/events' {
+  interface AppEvents {
+    [DATABASE_READY]: undefined;
+  }
+}
 
 /**
  * Brings the database up after the HTTP listener is open (so readiness can answer 503
@@ -22,13 +33,12 @@ export const CONNECTION_TARGET = Symbol('CONNECTION_TARGET');
 export class DatabaseService implements OnApplicationShutdown {
   private readonly logger = new Logger(DatabaseService.name);
   private migrated = false;
-  private readonly readyListeners: (() => Promise<void> | void)[] = [];
-
   constructor(
     @InjectDataSource() readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CONNECTION_TARGET) private readonly target: ConnectionTarget,
     @Inject(EMBEDDED_SERVER) private readonly embedded: EmbeddedServer | null,
+    private readonly events: EventEmitter2,
   ) {}
 
   get migrationsApplied(): boolean {
@@ -59,12 +69,7 @@ export class DatabaseService implements OnApplicationShutdown {
         ),
       { wait: false },
     );
-    for (const listener of this.readyListeners) await listener();
-  }
-
-  /** Runs `listener` once the database is connected and migrated (e.g. to seed gauges). */
-  onReady(listener: () => Promise<void> | void): void {
-    this.readyListeners.push(listener);
+    await emitAndWait(this.events, DATABASE_READY, undefined);
   }
 
   private async connectWithRetry(): Promise<void> {

@@ -20,3 +20,21 @@ export function quoteStrictIdent(name: string): string {
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
+
+/** One identifier as PostgreSQL's quote_ident writes it: plain lower-case, or double-quoted. */
+const IDENT_TOKEN = '(?:[a-z_][a-z0-9_$]*|"(?:[^"]|"")+")';
+const QUALIFIED = new RegExp(`^(${IDENT_TOKEN})\\.(${IDENT_TOKEN})$`);
+
+/**
+ * Re-quotes a `schema.table` name that was written by quote_ident and then stored outside the
+ * database's control (a backup manifest read back as JSON): it is split into its two
+ * identifiers and each is quoted again by quoteIdent, so a tampered name stays one name (or
+ * throws) instead of becoming SQL.
+ */
+export function quoteQualifiedName(qualified: string): string {
+  const match = QUALIFIED.exec(qualified);
+  if (!match) throw new Error(`unexpected qualified name ${qualified}`);
+  const unquote = (part: string) =>
+    part.startsWith('"') ? part.slice(1, -1).replace(/""/g, '"') : part;
+  return `${quoteIdent(unquote(match[1]))}.${quoteIdent(unquote(match[2]))}`;
+}

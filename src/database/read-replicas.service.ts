@@ -9,7 +9,8 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
-import { RedisConnection } from '../cache/redis.connection';
+import { REDIS_READY, RedisConnection } from '../cache/redis.connection';
+import { OnAppEvent } from '../common/events';
 import { withTimeout } from '../common/with-timeout';
 import { AppConfig, DatabaseConfig, hasReadReplicas } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
@@ -218,6 +219,11 @@ export class ReadReplicasService implements OnModuleInit, OnApplicationShutdown 
 
   get configured(): boolean {
     return this.replicas.length > 0;
+  }
+
+  @OnAppEvent(REDIS_READY, { suppressErrors: true })
+  onRedisReady(): void {
+    this.position?.markStale();
   }
 
   onModuleInit(): void {

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { DataSource, QueryRunner } from 'typeorm';
+import { quoteStrictIdent } from './identifiers';
 
 export interface SessionOptions {
   /** statement_timeout for this work in ms (0 = none); unset keeps the pool's default. */
@@ -57,8 +58,8 @@ export async function withSession<T>(
     } finally {
       for (const [name] of settings) {
         if (broken) break;
-        // Names come from the fixed list above, never from a caller.
-        await runner.query(`RESET ${name}`).catch((e: Error) => {
+        // Names come from the fixed list above, never from a caller; quoted all the same.
+        await runner.query(`RESET ${quoteStrictIdent(name)}`).catch((e: Error) => {
           broken = e;
         });
       }
@@ -85,9 +86,13 @@ async function applySettings(
   await runner.query(`SELECT ${calls.join(', ')}`, params);
 }
 
-/** Releases with an error, which tells pg-pool to close the connection rather than reuse it. */
-async function discard(runner: QueryRunner, error: Error): Promise<void> {
-  // TypeORM's public release() takes no error; its internal release passes one to pg-pool.
+/**
+ * Releases with an error, which tells pg-pool to close the connection rather than reuse it.
+ * TypeORM's public release() takes no error; its private releasePostgresConnection passes one
+ * to pg-pool. This is the one place that calls it; session.spec.ts fails loudly if an upgrade
+ * removes it (the fallback would return a broken connection to the pool).
+ */
+export async function discard(runner: QueryRunner, error: Error): Promise<void> {
   const release = (
     runner as unknown as { releasePostgresConnection?: (err: Error) => Promise<void> }
   ).releasePostgresConnection;

@@ -53,10 +53,11 @@ export class WritePosition {
   ) {
     this.key = `${keyPrefix}replica:write-lsn`;
     this.ttlSeconds = Math.max(ttlSeconds, 60);
-    // A (re)connected Redis may have missed writes recorded while it was away.
-    redis?.onReady(() => {
-      this.stale = true;
-    });
+  }
+
+  /** Redis (re)connected: it may have missed writes recorded while it was away. */
+  markStale(): void {
+    this.stale = true;
   }
 
   private get shared(): boolean {

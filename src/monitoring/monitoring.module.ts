@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { TrendsModule } from '../trends/trends.module';
+import { CacheModule } from '../cache/cache.module';
+import { CommonModule } from '../common/common.module';
 import { DatabaseHealthIndicator } from './health/database.health';
 import { DiskHealthIndicator } from './health/disk.health';
 import { HealthController } from './health/health.controller';
@@ -8,7 +9,7 @@ import { HeapHealthIndicator } from './health/heap.health';
 import { LifecycleHealthIndicator } from './health/lifecycle.health';
 import { RedisHealthIndicator } from './health/redis.health';
 import { ReplicasHealthIndicator } from './health/replicas.health';
-import { WalArchiveIndicator } from './health/wal-archive.health';
+import { WalArchiveHealthIndicator } from './health/wal-archive.health';
 import { HttpMetrics } from './metrics/http-metrics';
 import { IngestMetrics } from './metrics/ingest-metrics';
 import { MetricsCollector } from './metrics/metrics-collector.service';
@@ -24,7 +25,7 @@ import { MonitoringStatusService } from './status/monitoring-status.service';
  * MetricsService itself lives in the global MetricsModule so every module can update it.
  */
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false }), TrendsModule],
+  imports: [TerminusModule.forRoot({ logger: false }), CommonModule, CacheModule],
   controllers: [HealthController, MetricsController, MonitoringController],
   providers: [
     DatabaseHealthIndicator,
@@ -33,7 +34,7 @@ import { MonitoringStatusService } from './status/monitoring-status.service';
     ReplicasHealthIndicator,
     DiskHealthIndicator,
     HeapHealthIndicator,
-    WalArchiveIndicator,
+    WalArchiveHealthIndicator,
     HttpMetrics,
     IngestMetrics,
     MetricsCollector,

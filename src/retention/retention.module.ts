@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { JobsModule } from '../jobs/jobs.module';
 import { MonitoringModule } from '../monitoring/monitoring.module';
 import { TrendsModule } from '../trends/trends.module';
 import { RetentionController } from './retention.controller';
@@ -8,7 +10,7 @@ import { RetentionService } from './retention.service';
 
 /** Retention policies and the partition job (premake, relocate, drop/archive, trim). */
 @Module({
-  imports: [TrendsModule, MonitoringModule],
+  imports: [AuditModule, JobsModule, TrendsModule, MonitoringModule],
   controllers: [RetentionController],
   providers: [RetentionService, RetentionRepository, RetentionCron],
   exports: [RetentionService],

@@ -33,6 +33,16 @@ export const TRIMMED_TABLES: Readonly<Record<string, string>> = {
   admin_audit_log: 'at',
 };
 
+/** A trimmed table's quoted name; anything not in TRIMMED_TABLES is a bug and throws. */
+function trimmedTable(table: string): string {
+  if (!Object.hasOwn(TRIMMED_TABLES, table)) throw new Error(`not a trimmed table: ${table}`);
+  return quoteStrictIdent(table);
+}
+
+function trimmedColumn(table: string): string {
+  return quoteStrictIdent(TRIMMED_TABLES[table]);
+}
+
 /** SQL behind retention: policies, batched trims, catalogue clean-up. */
 @Injectable()
 export class RetentionRepository {
@@ -86,9 +96,8 @@ export class RetentionRepository {
 
   /** Rows of a trimmed table older than `before` (for a dry run). */
   async countOlder(table: string, before: Date): Promise<number> {
-    const column = TRIMMED_TABLES[table];
     const [row] = (await this.dataSource.query(
-      `SELECT count(*) AS n FROM ${table} WHERE ${column} < $1`,
+      `SELECT count(*) AS n FROM ${trimmedTable(table)} WHERE ${trimmedColumn(table)} < $1`,
       [before],
     )) as { n: string }[];
     return Number(row.n);
@@ -99,12 +108,13 @@ export class RetentionRepository {
    * so a large backlog never holds long locks or bloats one transaction.
    */
   async trimOlder(table: string, before: Date, batch: number): Promise<number> {
-    const column = TRIMMED_TABLES[table];
+    const name = trimmedTable(table);
+    const column = trimmedColumn(table);
     let total = 0;
     for (;;) {
       const [, count] = (await this.dataSource.query(
-        `DELETE FROM ${table} WHERE id IN (
-           SELECT id FROM ${table} WHERE ${column} < $1 ORDER BY id LIMIT $2)`,
+        `DELETE FROM ${name} WHERE id IN (
+           SELECT id FROM ${name} WHERE ${column} < $1 ORDER BY id LIMIT $2)`,
         [before, batch],
       )) as [unknown, number];
       total += count;

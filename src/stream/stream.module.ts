@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { AlertsModule } from '../alerts/alerts.module';
+import { AuthModule } from '../auth/auth.module';
+import { CommonModule } from '../common/common.module';
 import { TrendsModule } from '../trends/trends.module';
 import { StreamController } from './stream.controller';
 import { StreamService } from './stream.service';
@@ -7,7 +8,7 @@ import { TopPublisher } from './top.publisher';
 
 /** Live Server-Sent Events (SPEC §13): ingest batches, the live top, alert transitions. */
 @Module({
-  imports: [TrendsModule, AlertsModule],
+  imports: [CommonModule, AuthModule, TrendsModule],
   controllers: [StreamController],
   providers: [StreamService, TopPublisher],
   exports: [StreamService],

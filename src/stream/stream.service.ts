@@ -4,7 +4,6 @@ import {
   Logger,
   OnApplicationBootstrap,
   OnModuleDestroy,
-  OnModuleInit,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -13,8 +12,9 @@ import { AuthUser } from '../auth/roles';
 import { AppConfig, hasRedis } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { MetricsService } from '../monitoring/metrics/metrics.service';
-import { AlertEvents } from '../alerts/alert-events';
-import { IngestEvents, IngestedBatch } from '../trends/ingest-events';
+import { ALERT_TRANSITION, AlertTransitionEvent } from '../alerts/alert-events';
+import { OnAppEvent } from '../common/events';
+import { INGEST_COMMITTED, IngestedBatch } from '../trends/ingest-events';
 import { SseConnection } from './sse-connection';
 import { MemoryStreamBus, RedisStreamBus, StreamBus } from './stream-bus';
 import { Frame, LoggedEvent, PublishedType, frameOf, isStreamId, toFrame } from './stream-event';
@@ -45,7 +45,7 @@ export interface StreamRequest {
  * `publish` is the public entry point for other modules (alerts wire `publish('alert', …)`).
  */
 @Injectable()
-export class StreamService implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+export class StreamService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Stream');
   readonly bus: StreamBus;
   private readonly connections = new Set<SseConnection>();
@@ -60,8 +60,6 @@ export class StreamService implements OnModuleInit, OnApplicationBootstrap, OnMo
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
-    private readonly ingestEvents: IngestEvents,
-    private readonly alertEvents: AlertEvents,
     private readonly adapterHost: HttpAdapterHost,
   ) {
     this.bus = hasRedis(config.redis)
@@ -71,13 +69,16 @@ export class StreamService implements OnModuleInit, OnApplicationBootstrap, OnMo
       : new MemoryStreamBus(config.stream.retention);
   }
 
-  onModuleInit(): void {
-    // Not awaited: the ingest's 2xx waits for nothing here (the publish runs on its own).
-    this.ingestEvents.onCommitted((batch) => {
-      if (batch.accepted > 0) void this.publish('ingest', ingestPayload(batch));
-    });
-    // Every alert transition (§12), after its transaction committed; publish never rejects.
-    this.alertEvents.onTransition((transition) => void this.publish('alert', transition));
+  /** Not awaited: the ingest's 2xx waits for nothing here (the publish runs on its own). */
+  @OnAppEvent(INGEST_COMMITTED, { suppressErrors: false })
+  onIngest(batch: IngestedBatch): void {
+    if (batch.accepted > 0) void this.publish('ingest', ingestPayload(batch));
+  }
+
+  /** Every alert transition (§12), after its transaction committed; publish never rejects. */
+  @OnAppEvent(ALERT_TRANSITION, { suppressErrors: true })
+  onAlertTransition(transition: AlertTransitionEvent): void {
+    void this.publish('alert', transition);
   }
 
   /** Readers and heartbeats only where clients can connect (not in a CLI, which only publishes). */

@@ -1,4 +1,7 @@
-import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
+import type { ThrottlerStorage } from '@nestjs/throttler';
+
+/** What a storage answers per hit, named through the package's public interface only. */
+export type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 import { createHash } from 'node:crypto';
 import type { AuthUser } from '../auth/roles';
 

@@ -4,6 +4,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { RedisConnection } from '../cache/redis.connection';
+import { RedisModule } from '../cache/redis.module';
 import { THROTTLER_NAME } from './precounted';
 import { RedisThrottlerStorage } from './throttler.storage';
 import { AppThrottlerGuard, isIngestCaller, trackerOf } from './throttle.guard';
@@ -15,6 +16,7 @@ import { AppThrottlerGuard, isIngestCaller, trackerOf } from './throttle.guard';
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
+      imports: [RedisModule],
       inject: [APP_CONFIG, RedisConnection],
       useFactory: (config: AppConfig, redis: RedisConnection) => ({
         throttlers: [

@@ -1,9 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
-import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import { withTimeout } from '../common/with-timeout';
 import { RedisConnection } from '../cache/redis.connection';
-import { THROTTLER_NAME, throttleCounterKey } from './precounted';
+import { THROTTLER_NAME, ThrottlerStorageRecord, throttleCounterKey } from './precounted';
 
 /**
  * Rate-limit counters in Redis (one atomic script: INCR + PEXPIRE + block flag), so every

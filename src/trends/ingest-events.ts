@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { IngestedGroup } from './ingest.repository';
 
 export interface IngestedBatch {
@@ -8,22 +7,15 @@ export interface IngestedBatch {
   groups: IngestedGroup[];
 }
 
-type Listener = (batch: IngestedBatch) => Promise<void> | void;
-
 /**
- * Lets other modules react to a committed batch (cache invalidation, metrics) without the
- * trends module knowing them. Listeners are awaited before the request is acknowledged, so a
- * read after a 2xx sees their effect (SPEC §6).
+ * A batch committed (all-duplicate batches too). Listeners (cache version bumps, metrics, the
+ * live stream) are awaited before the request is acknowledged, so a read after a 2xx sees
+ * their effect (SPEC §6); the trends module does not know them.
  */
-@Injectable()
-export class IngestEvents {
-  private readonly listeners: Listener[] = [];
+export const INGEST_COMMITTED = 'ingest.committed';
 
-  onCommitted(listener: Listener): void {
-    this.listeners.push(listener);
-  }
-
-  async emitCommitted(batch: IngestedBatch): Promise<void> {
-    await Promise.all(this.listeners.map((listener) => listener(batch)));
+declare module '../common/events' {
+  interface AppEvents {
+    [INGEST_COMMITTED]: IngestedBatch;
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { ObservationRow } from './ingest-validator';
 
@@ -16,6 +17,15 @@ const SERIALIZATION = '40001';
 // PostgreSQL refuses it; sent again, it lands in the new partition. (These tables have no CHECKs.)
 const PARTITION_MOVED = '23514';
 const RETRYABLE = new Set([DEADLOCK, SERIALIZATION, PARTITION_MOVED]);
+const MAX_ATTEMPTS = 3;
+
+/**
+ * Wait before retry `attempt` (1-based): a few ms, doubling, with full jitter, so two batches
+ * that just deadlocked each other do not collide again at once.
+ */
+export function retryDelayMs(attempt: number, random: () => number = Math.random): number {
+  return Math.floor(random() * 5 * 2 ** (attempt - 1));
+}
 
 /**
  * The ingest statement: insert the batch, skip duplicates of the dedup key, and add exactly the
@@ -120,7 +130,10 @@ GROUP BY 1, 2`;
 export class IngestRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Stores a deduplicated batch with its rollups; retries deadlocks a few times. */
+  /**
+   * Stores a deduplicated batch with its rollups; retries deadlocks, serialization failures and
+   * a partition moved under it, up to MAX_ATTEMPTS, after a short jittered pause.
+   */
   async insertBatch(rows: ObservationRow[]): Promise<IngestedGroup[]> {
     const params = [
       rows.map((r) => r.platform),
@@ -139,8 +152,9 @@ export class IngestRepository {
         return (await this.dataSource.query(INGEST_SQL, params)) as IngestedGroup[];
       } catch (error) {
         const code = (error as { driverError?: { code?: string } }).driverError?.code;
-        if (attempt >= 3 || !code || !RETRYABLE.has(code)) throw error;
+        if (attempt >= MAX_ATTEMPTS || !code || !RETRYABLE.has(code)) throw error;
       }
+      await sleep(retryDelayMs(attempt));
     }
   }
 

@@ -3,7 +3,9 @@ import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { FieldValidationException } from '../common/field-errors';
 import { ReadReplicasService } from '../database/read-replicas.service';
-import { IngestEvents } from './ingest-events';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { emitAndWait } from '../common/events';
+import { INGEST_COMMITTED } from './ingest-events';
 import { ObservationRow, validateIngestBody } from './ingest-validator';
 import { IngestRepository } from './ingest.repository';
 import { RetentionWindow } from './retention-window';
@@ -18,7 +20,7 @@ export class IngestService {
   constructor(
     private readonly repository: IngestRepository,
     private readonly retention: RetentionWindow,
-    private readonly events: IngestEvents,
+    private readonly events: EventEmitter2,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly replicas: ReadReplicasService,
   ) {}
@@ -50,7 +52,7 @@ export class IngestService {
     // batches: a retry of a batch whose first answer was lost must still be covered.
     await this.replicas.recordWrite();
     // Emitted for all-duplicate batches too, so duplicate counters see every batch.
-    await this.events.emitCommitted({ ...result, groups });
+    await emitAndWait(this.events, INGEST_COMMITTED, { ...result, groups });
     return result;
   }
 }

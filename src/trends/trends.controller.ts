@@ -9,7 +9,7 @@ import {
 } from '@nestjs/swagger';
 import { Roles } from '../auth/roles';
 import { Cacheable } from '../cache/cacheable.decorator';
-import { searchRanges, seriesRanges, topRanges } from '../cache/trend-ranges';
+import { searchRanges, seriesRanges, topRanges } from './trend-ranges';
 import { CsvExport } from '../common/csv';
 import { ApiAuthErrors, ApiErrorResponses, ApiJsonOrCsvOkResponse } from '../common/openapi';
 import { IngestRequestDto, IngestResponseDto } from './dto/ingest.dto';

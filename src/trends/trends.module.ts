@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { DemoDataService } from './demo/demo-data.service';
-import { IngestEvents } from './ingest-events';
 import { IngestRepository } from './ingest.repository';
 import { IngestService } from './ingest.service';
 import { RetentionWindow } from './retention-window';
@@ -13,19 +12,11 @@ import { TrendsService } from './trends.service';
   providers: [
     IngestService,
     IngestRepository,
-    IngestEvents,
     RetentionWindow,
     TrendsService,
     TrendsRepository,
     DemoDataService,
   ],
-  exports: [
-    IngestService,
-    IngestEvents,
-    RetentionWindow,
-    TrendsRepository,
-    TrendsService,
-    DemoDataService,
-  ],
+  exports: [IngestService, RetentionWindow, TrendsRepository, TrendsService, DemoDataService],
 })
 export class TrendsModule {}

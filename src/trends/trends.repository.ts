@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { quoteStrictIdent } from '../database/identifiers';
 import { Queryable } from '../database/partitions';
 import { ReadReplicasService } from '../database/read-replicas.service';
 import { Interval, TimeRange } from '../common/time-window';
@@ -167,7 +168,7 @@ export class TrendsRepository {
            GROUP BY 1 ORDER BY 1`
         : `SELECT bucket, sum(mentions) AS mentions, sum(engagement) AS engagement,
              sum(samples) AS samples, sum(sentiment_weighted_sum) AS sws, sum(sentiment_mentions) AS sm
-           FROM trend_rollups_${interval === 'day' ? 'daily' : 'hourly'}
+           FROM ${quoteStrictIdent(interval === 'day' ? 'trend_rollups_daily' : 'trend_rollups_hourly')}
            WHERE trend_key = ${key} AND bucket >= ${from} AND bucket < ${to}${filters}
            GROUP BY 1 ORDER BY 1`;
     const rows = (await this.routed(sql, params.values)) as (TotalsRecord & {

@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { AlertTransitionEvent, AlertEvents } from '../../src/alerts/alert-events';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { ALERT_TRANSITION, AlertTransitionEvent } from '../../src/alerts/alert-events';
 import { EvaluatorService } from '../../src/alerts/evaluator.service';
 import { TestApp, startTestApp } from '../support/app';
 import { TestDatabase, createTestDatabase } from '../support/database';
@@ -166,7 +167,7 @@ describe('alerts: rules, evaluation and state (SPEC §12)', () => {
       ALERTS_MAX_SERIES_PER_RULE: '5',
     });
     evaluator = t.app.get(EvaluatorService);
-    t.app.get(AlertEvents).onTransition((e) => {
+    t.app.get(EventEmitter2).on(ALERT_TRANSITION, (e: AlertTransitionEvent) => {
       transitions.push(e);
     });
     const channel = await request(t.http)

@@ -682,12 +682,11 @@ describe('analytics', () => {
         try {
           await blocker.query('BEGIN');
           await blocker.query('LOCK TABLE trend_rollups_hourly IN ACCESS EXCLUSIVE MODE');
-          const started = Date.now();
           const res = await request(strict.http)
             .get('/api/v1/analytics/overview')
             .query({ from: new Date(now.getTime() - 5 * HOUR).toISOString() })
             .set(analyst);
-          expect(Date.now() - started).toBeLessThan(10_000);
+          // The statement-timeout path: a 503 saying so while the lock is still held.
           expect(res.status).toBe(503);
           expect(res.headers['retry-after']).toBeDefined();
           expect(res.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });

@@ -286,9 +286,8 @@ describe('retention policies, drops, archive, ingest bound', () => {
     try {
       await holder.query('BEGIN');
       await holder.query('LOCK TABLE ONLY trend_observations IN ACCESS SHARE MODE');
-      const started = Date.now();
+      // The lock_timeout path: the run fails (saying so) while the lock is still held.
       const failed = await runNow();
-      expect(Date.now() - started).toBeLessThan(20_000);
       expect(failed.status).toBe('failed');
       expect(failed.error).toContain(name);
       expect(failed.error).toMatch(

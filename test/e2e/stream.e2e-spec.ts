@@ -1,6 +1,8 @@
 import { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
-import { AlertEvents, AlertTransitionEvent } from '../../src/alerts/alert-events';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { ALERT_TRANSITION, AlertTransitionEvent } from '../../src/alerts/alert-events';
+import { emitAndWait } from '../../src/common/events';
 import { StreamService } from '../../src/stream/stream.service';
 import { TopPublisher } from '../../src/stream/top.publisher';
 import { TestApp, startTestApp } from '../support/app';
@@ -242,7 +244,7 @@ describe('live stream (SSE)', () => {
       since: '2026-11-30T12:00:00.000Z',
       at: '2026-11-30T12:00:00.000Z',
     };
-    await a.app.get(AlertEvents).emitTransition(transition);
+    await emitAndWait(a.app.get(EventEmitter2), ALERT_TRANSITION, transition);
     await client.until(() => client.ofType('alert').length === 1);
     expect(json(client.ofType('alert')[0])).toEqual(transition);
   });

@@ -19,7 +19,7 @@ import { HeapHealthIndicator } from './heap.health';
 import { LifecycleHealthIndicator } from './lifecycle.health';
 import { RedisHealthIndicator } from './redis.health';
 import { ReplicasHealthIndicator } from './replicas.health';
-import { WalArchiveIndicator } from './wal-archive.health';
+import { WalArchiveHealthIndicator } from './wal-archive.health';
 
 /** Kubernetes probes and the Terminus report; the /monitoring/* paths are the seed's mirrors. */
 @ApiTags('health')
@@ -36,7 +36,7 @@ export class HealthController {
     private readonly disk: DiskHealthIndicator,
     private readonly heap: HeapHealthIndicator,
     private readonly replicas: ReplicasHealthIndicator,
-    private readonly walArchive: WalArchiveIndicator,
+    private readonly walArchive: WalArchiveHealthIndicator,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 

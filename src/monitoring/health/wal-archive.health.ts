@@ -28,8 +28,8 @@ export interface WalArchiveStatus {
  * only watches it. PITR's RPO is the age of the last archived segment.
  */
 @Injectable()
-export class WalArchiveIndicator {
-  private readonly logger = new Logger(WalArchiveIndicator.name);
+export class WalArchiveHealthIndicator {
+  private readonly logger = new Logger(WalArchiveHealthIndicator.name);
   /** failed_count seen last, so the counter grows by the server's increments only. */
   private lastFailedCount: number | undefined;
 

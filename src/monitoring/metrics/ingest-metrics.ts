@@ -1,5 +1,6 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import { IngestEvents } from '../../trends/ingest-events';
+import { Injectable } from '@nestjs/common';
+import { OnAppEvent } from '../../common/events';
+import { INGEST_COMMITTED, IngestedBatch } from '../../trends/ingest-events';
 import { MetricsService } from './metrics.service';
 
 const RATE_WINDOW_MS = 5 * 60_000;
@@ -9,24 +10,20 @@ const RATE_WINDOW_MS = 5 * 60_000;
  * a short in-memory history for the ingest rate shown by /monitoring/status (this replica).
  */
 @Injectable()
-export class IngestMetrics implements OnModuleInit {
+export class IngestMetrics {
   private readonly startedAt = Date.now();
   private recent: { at: number; accepted: number }[] = [];
 
-  constructor(
-    private readonly events: IngestEvents,
-    private readonly metrics: MetricsService,
-  ) {}
+  constructor(private readonly metrics: MetricsService) {}
 
-  onModuleInit(): void {
-    this.events.onCommitted((batch) => {
-      for (const group of batch.groups) {
-        if (group.accepted > 0)
-          this.metrics.trendsProcessed.inc({ platform: group.platform }, group.accepted);
-      }
-      if (batch.duplicates > 0) this.metrics.trendsDuplicates.inc(batch.duplicates);
-      if (batch.accepted > 0) this.remember(batch.accepted);
-    });
+  @OnAppEvent(INGEST_COMMITTED, { suppressErrors: false })
+  onIngest(batch: IngestedBatch): void {
+    for (const group of batch.groups) {
+      if (group.accepted > 0)
+        this.metrics.trendsProcessed.inc({ platform: group.platform }, group.accepted);
+    }
+    if (batch.duplicates > 0) this.metrics.trendsDuplicates.inc(batch.duplicates);
+    if (batch.accepted > 0) this.remember(batch.accepted);
   }
 
   /** Accepted observations per second over the last five minutes (or since start if shorter). */

@@ -2,11 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { withTimeout } from '../../common/with-timeout';
 import { MonitoringRepository, PartitionStats } from '../monitoring.repository';
 import { HttpMetrics } from './http-metrics';
-import { WalArchiveIndicator } from '../health/wal-archive.health';
+import { WalArchiveHealthIndicator } from '../health/wal-archive.health';
 import { MetricsService } from './metrics.service';
 
 /** Database-derived gauges are re-read at most this often, whatever the scrape interval. */
@@ -39,7 +38,7 @@ export class MetricsCollector {
     private readonly http: HttpMetrics,
     private readonly repository: MonitoringRepository,
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly walArchive: WalArchiveIndicator,
+    private readonly walArchive: WalArchiveHealthIndicator,
   ) {}
 
   get contentType(): string {
@@ -94,7 +93,8 @@ export class MetricsCollector {
 
   poolFigures(): PoolFigures {
     const pool = this.dataSource.isInitialized
-      ? ((this.dataSource.driver as PostgresDriver).master as Pool | undefined)
+      ? // PostgresDriver's public `master` field is its pg pool (the class is not exported).
+        (this.dataSource.driver as unknown as { master?: Pool }).master
       : undefined;
     return {
       total: pool?.totalCount ?? 0,

@@ -7,8 +7,8 @@ import { MetricsCollector } from './metrics-collector.service';
 
 /**
  * Prometheus scrape endpoint at /metrics and the seed's /monitoring/metrics. Served from this
- * app's own registry (MetricsService) rather than @willsoto/nestjs-prometheus' controller,
- * which always reads prom-client's global registry.
+ * app's own registry (MetricsService) rather than prom-client's global registry (what
+ * @willsoto/nestjs-prometheus' controller served; that package is not used).
  */
 @ApiTags('health')
 @ApiErrorResponses([400, 'Malformed URL'])

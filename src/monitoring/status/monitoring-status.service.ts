@@ -9,7 +9,7 @@ import { DatabaseHealthIndicator } from '../health/database.health';
 import { DiskHealthIndicator } from '../health/disk.health';
 import { HeapHealthIndicator } from '../health/heap.health';
 import { RedisHealthIndicator } from '../health/redis.health';
-import { WalArchiveIndicator } from '../health/wal-archive.health';
+import { WalArchiveHealthIndicator } from '../health/wal-archive.health';
 import { IngestMetrics } from '../metrics/ingest-metrics';
 import { MetricsCollector } from '../metrics/metrics-collector.service';
 import { MetricsService } from '../metrics/metrics.service';
@@ -42,7 +42,7 @@ export class MonitoringStatusService implements OnModuleDestroy {
     private readonly collector: MetricsCollector,
     private readonly repository: MonitoringRepository,
     private readonly replicas: ReadReplicasService,
-    private readonly walArchive: WalArchiveIndicator,
+    private readonly walArchive: WalArchiveHealthIndicator,
   ) {
     this.loopDelay.enable();
   }

@@ -1,8 +1,11 @@
 import { TimeRange, WINDOWS, parseTimeParam, resolveWindow } from '../common/time-window';
-import { resolveSeriesRange } from '../trends/trends.service';
-import type { SearchQueryDto, SeriesQueryDto, TopQueryDto } from '../trends/dto/query.dto';
+import { resolveSeriesRange } from './trends.service';
+import type { SearchQueryDto, SeriesQueryDto, TopQueryDto } from './dto/query.dto';
 
-/** Data ranges the trend queries read, resolved exactly as TrendsService resolves them. */
+/**
+ * Data ranges the trend queries read, resolved exactly as TrendsService resolves them: what the
+ * cache's `@Cacheable({ ranges })` contract asks of the module owning a route.
+ */
 
 /** top: the window and the previous window (growth). */
 export function topRanges(
