@@ -339,12 +339,13 @@ export class CacheService implements OnApplicationBootstrap {
    */
   @OnAppEvent(INGEST_COMMITTED, { suppressErrors: false })
   async onIngest(batch: IngestedBatch): Promise<void> {
-    if (batch.accepted === 0) return;
+    // All-duplicate batches bump their days too: a retry may follow a commit whose bump was
+    // lost (process died, the write-position record failed), and its 2xx must still be exact.
+    if (batch.days.length === 0) return;
     const keys = new Set<string>([`${this.prefix}{v}:all`]);
-    for (const group of batch.groups) {
-      if (group.accepted === 0) continue;
-      keys.add(`${this.prefix}{v}:d:${group.day}`);
-      keys.add(`${this.prefix}{v}:m:${group.day.slice(0, 7)}`);
+    for (const day of batch.days) {
+      keys.add(`${this.prefix}{v}:d:${day}`);
+      keys.add(`${this.prefix}{v}:m:${day.slice(0, 7)}`);
     }
     try {
       // Redis was just found failing (here or by the rate limiter): do not wait on it again.

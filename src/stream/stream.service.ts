@@ -14,7 +14,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { MetricsService } from '../monitoring/metrics/metrics.service';
 import { ALERT_TRANSITION, AlertTransitionEvent } from '../alerts/alert-events';
 import { OnAppEvent } from '../common/events';
-import { INGEST_COMMITTED, IngestedBatch } from '../trends/ingest-events';
+import { INGEST_ACKNOWLEDGED, IngestedBatch } from '../trends/ingest-events';
 import { SseConnection } from './sse-connection';
 import { MemoryStreamBus, RedisStreamBus, StreamBus } from './stream-bus';
 import { Frame, LoggedEvent, PublishedType, frameOf, isStreamId, toFrame } from './stream-event';
@@ -70,7 +70,8 @@ export class StreamService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Not awaited: the ingest's 2xx waits for nothing here (the publish runs on its own). */
-  @OnAppEvent(INGEST_COMMITTED, { suppressErrors: false })
+  // After the cache versions moved: dashboards refetch on this event.
+  @OnAppEvent(INGEST_ACKNOWLEDGED, { suppressErrors: true })
   onIngest(batch: IngestedBatch): void {
     if (batch.accepted > 0) void this.publish('ingest', ingestPayload(batch));
   }

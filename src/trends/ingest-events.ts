@@ -5,6 +5,8 @@ export interface IngestedBatch {
   duplicates: number;
   /** Inserted rows per platform and UTC day. */
   groups: IngestedGroup[];
+  /** UTC days (YYYY-MM-DD) of every row of the batch, duplicates included. */
+  days: string[];
 }
 
 /**
@@ -14,8 +16,16 @@ export interface IngestedBatch {
  */
 export const INGEST_COMMITTED = 'ingest.committed';
 
+/**
+ * The same batch once every `ingest.committed` listener finished (cache versions moved), just
+ * before the 2xx: for listeners that tell others to refetch (the live stream), so a refetch
+ * never reads an answer cached before the write.
+ */
+export const INGEST_ACKNOWLEDGED = 'ingest.acknowledged';
+
 declare module '../common/events' {
   interface AppEvents {
     [INGEST_COMMITTED]: IngestedBatch;
+    [INGEST_ACKNOWLEDGED]: IngestedBatch;
   }
 }

@@ -4,8 +4,8 @@ import { APP_CONFIG } from '../config/config.module';
 import { FieldValidationException } from '../common/field-errors';
 import { ReadReplicasService } from '../database/read-replicas.service';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { emitAndWait } from '../common/events';
-import { INGEST_COMMITTED } from './ingest-events';
+import { emitAndWait, emitEvent } from '../common/events';
+import { INGEST_ACKNOWLEDGED, INGEST_COMMITTED } from './ingest-events';
 import { ObservationRow, validateIngestBody } from './ingest-validator';
 import { IngestRepository } from './ingest.repository';
 import { RetentionWindow } from './retention-window';
@@ -52,7 +52,13 @@ export class IngestService {
     // batches: a retry of a batch whose first answer was lost must still be covered.
     await this.replicas.recordWrite();
     // Emitted for all-duplicate batches too, so duplicate counters see every batch.
-    await emitAndWait(this.events, INGEST_COMMITTED, { ...result, groups });
+    const batch = {
+      ...result,
+      groups,
+      days: [...new Set(rows.map((r) => r.observedAt.slice(0, 10)))],
+    };
+    await emitAndWait(this.events, INGEST_COMMITTED, batch);
+    emitEvent(this.events, INGEST_ACKNOWLEDGED, batch);
     return result;
   }
 }

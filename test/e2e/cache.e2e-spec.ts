@@ -1,6 +1,8 @@
 import Redis from 'ioredis';
 import request from 'supertest';
 import { MetricsService } from '../../src/monitoring/metrics/metrics.service';
+import { IngestRepository } from '../../src/trends/ingest.repository';
+import { validateIngestBody } from '../../src/trends/ingest-validator';
 import { TrendsRepository } from '../../src/trends/trends.repository';
 import { TestApp, startTestApp } from '../support/app';
 import { TestDatabase, createTestDatabase } from '../support/database';
@@ -94,6 +96,36 @@ describe('cache (shared Redis)', () => {
     const again = await request(t.http).get('/api/v1/trends/top?window=24h').set(analyst);
     expect(again.headers['x-cache']).toBe('HIT');
     expect(mentionsOf(again.body, 'alpha')).toBe(12);
+  });
+
+  it('a retried batch whose first commit lost its version bump still makes reads exact', async () => {
+    const first = await request(t.http).get('/api/v1/trends/top?window=24h').set(analyst);
+    expect(mentionsOf(first.body, 'retried')).toBeUndefined();
+    await request(t.http).get('/api/v1/trends/top?window=24h').set(analyst).expect(200);
+    // The first attempt committed, then the process died before the cache heard of it (the
+    // client saw no 2xx): the rows are in, the versions did not move.
+    const observation = { platform: 'x', trendKey: 'retried', observedAt: recent(3), mentions: 11 };
+    const validation = validateIngestBody(
+      { observations: [observation] },
+      { maxBatch: 10, maxFutureSkewMs: 300_000, oldestAllowed: null, platforms: [] },
+      new Date(),
+    );
+    if ('errors' in validation) throw new Error(JSON.stringify(validation.errors));
+    await t.app.get(IngestRepository).insertBatch(validation.rows);
+    const stale = await request(t.http).get('/api/v1/trends/top?window=24h').set(analyst);
+    expect([stale.headers['x-cache'], mentionsOf(stale.body, 'retried')]).toEqual([
+      'HIT',
+      undefined,
+    ]);
+
+    // The client retries: all duplicates, and the answer after its 2xx is exact.
+    const retry = await request(t.http)
+      .post('/api/v1/trends/observations')
+      .set(bearer(['ingest']))
+      .send({ observations: [observation] });
+    expect(retry.body).toEqual({ accepted: 0, duplicates: 1 });
+    const after = await request(t.http).get('/api/v1/trends/top?window=24h').set(analyst);
+    expect([after.headers['x-cache'], mentionsOf(after.body, 'retried')]).toEqual(['MISS', 11]);
   });
 
   it('keeps a window ending yesterday a HIT while ingest writes today', async () => {
