@@ -77,7 +77,7 @@ export class CacheFastPath {
       request.params as Record<string, string> | undefined,
     );
     if (!normalized) return false;
-    const representation = representationOf(request);
+    const representation = representationOf(plan, request);
     const cacheRequest = this.requests.build(plan, normalized, representation, new Date());
     if (!cacheRequest) return false;
 

@@ -6,7 +6,12 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { LRUCache } from 'lru-cache';
 import { IS_PUBLIC_KEY, ROLES_KEY, Role } from '../auth/roles';
-import { CSV_CONTENT_TYPE, Representation, requestedRepresentation } from '../common/csv';
+import {
+  CSV_CONTENT_TYPE,
+  CSV_EXPORT_KEY,
+  Representation,
+  requestedRepresentation,
+} from '../common/csv';
 import { TimeRange, daysCovered } from '../common/time-window';
 import { CacheRequest } from './cache.service';
 import {
@@ -32,10 +37,12 @@ export const CONTENT_TYPES: Record<Representation, string> = {
   csv: CSV_CONTENT_TYPE,
 };
 
-export function representationOf(request: {
-  headers: Record<string, string | string[] | undefined>;
-  query?: unknown;
-}): Representation {
+/** A route without CSV export answers JSON whatever the client accepts. */
+export function representationOf(
+  plan: RoutePlan,
+  request: { headers: Record<string, string | string[] | undefined>; query?: unknown },
+): Representation {
+  if (!plan.csv) return 'json';
   const format = (request.query as Record<string, unknown> | undefined)?.format;
   return requestedRepresentation(format, request.headers.accept);
 }
@@ -49,6 +56,8 @@ export interface RoutePlan {
   roles: Role[] | null;
   /** No per-route rate-limit settings (`@Throttle`, `@SkipThrottle`): the global limit applies. */
   globalThrottle: boolean;
+  /** The route answers CSV on request (`@CsvExport`); otherwise always JSON. */
+  csv: boolean;
 }
 
 /** A validated query: the key's identity and the DTO instance the range resolver reads. */
@@ -99,6 +108,7 @@ export class CacheRequestFactory {
         roles: isPublic
           ? null
           : (this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? ['admin']),
+        csv: this.reflector.get(CSV_EXPORT_KEY, handler) !== undefined,
         globalThrottle: !targets.some((target) =>
           Reflect.getMetadataKeys(target).some(
             (key) => typeof key === 'string' && key.startsWith('THROTTLER:'),

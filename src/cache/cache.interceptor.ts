@@ -39,7 +39,7 @@ export class CacheInterceptor implements NestInterceptor {
       request.query as Record<string, unknown> | undefined,
       request.params as Record<string, string> | undefined,
     );
-    const representation = representationOf(request);
+    const representation = representationOf(plan, request);
     const prepared = normalized
       ? this.requests.build(plan, normalized, representation, new Date())
       : null;

@@ -22,7 +22,7 @@ export interface CsvExportOptions<B = unknown> {
   rows: (body: B) => readonly object[];
 }
 
-const CSV_EXPORT_KEY = 'csv:export';
+export const CSV_EXPORT_KEY = 'csv:export';
 
 /**
  * The representation a request asks for: `format=csv|json` wins; otherwise `Accept` picks CSV

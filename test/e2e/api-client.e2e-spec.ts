@@ -171,6 +171,19 @@ describe('API for client developers: CSV, cursors, display names, numbers as sen
       expect(againJson.body).toEqual(firstJson.body);
     });
 
+    it('a route without CSV export answers JSON to Accept: text/csv, on a miss and on a hit', async () => {
+      const from = new Date(Date.parse(at) - 24 * HOUR).toISOString();
+      const url = `/api/v1/analytics/overview?from=${from}&to=${at}`;
+      for (const expected of ['MISS', 'HIT']) {
+        const res = await request(t.http)
+          .get(url)
+          .set({ ...analyst, Accept: 'text/csv' });
+        expect([res.status, res.headers['x-cache']]).toEqual([200, expected]);
+        expect(res.headers['content-type']).toMatch(/^application\/json/);
+        expect(res.body.totals).toEqual(expect.objectContaining({ mentions: expect.any(Number) }));
+      }
+    });
+
     it('quotes per RFC 4180 (comma, quote) and answers errors as JSON', async () => {
       const csv = await request(t.http)
         .get('/api/v1/trends/search?q=quote&format=csv')
