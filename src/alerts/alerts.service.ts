@@ -1,5 +1,6 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { parseTimeParam } from '../common/time-window';
 import { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { badParameter } from '../common/field-errors';
@@ -274,7 +275,8 @@ export class AlertsService {
 
   /** Which series would have a true condition at `at`, with values; writes nothing. */
   async preview(body: PreviewRuleDto) {
-    const at = body.at ? new Date(body.at) : this.clock.now();
+    // A time without an offset is UTC, as on every other endpoint.
+    const at = parseTimeParam(body.at, 'at') ?? this.clock.now();
     if (Number.isNaN(at.getTime())) throw badParameter('at', 'at must be an ISO 8601 timestamp');
     const input = await this.toInput(body, undefined);
     const rule: RuleDef = {
@@ -330,7 +332,7 @@ export class AlertsService {
       throw badParameter('ruleId', 'ruleId must be a rule id');
     const rows = await this.repo.events({
       ruleId: query.ruleId,
-      since: query.since ? new Date(query.since) : undefined,
+      since: parseTimeParam(query.since, 'since'),
       before: decodeCursor(query.cursor),
       limit: query.limit + 1,
     });
@@ -488,8 +490,8 @@ export class AlertsService {
     if (body.ruleId === undefined && body.trendKey === undefined) {
       throw badParameter('ruleId', 'a silence needs ruleId, trendKey or both');
     }
-    const startsAt = body.startsAt ? new Date(body.startsAt) : new Date();
-    const until = new Date(body.until);
+    const startsAt = parseTimeParam(body.startsAt, 'startsAt') ?? new Date();
+    const until = parseTimeParam(body.until, 'until') as Date;
     if (until <= startsAt)
       throw badParameter('until', 'until must be after startsAt (default now)');
     const silence = await this.repo.dataSource.transaction(async (db) => {

@@ -686,6 +686,22 @@ describe('alerts: rules, evaluation and state (SPEC §12)', () => {
     expect(audit.map((x) => x.action)).toEqual(['alerts.silence.create', 'alerts.silence.delete']);
   });
 
+  it('reads silence times without an offset as UTC, whatever the server time zone', async () => {
+    const DAY_MS = 24 * HOUR;
+    const day = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS + 2 * DAY_MS);
+    const naive = day.toISOString().slice(0, 19); // e.g. 2026-12-02T00:00:00, no offset
+    const created = await request(t.http)
+      .post('/api/v1/alerts/silences')
+      .set(admin)
+      .send({ trendKey: 'naive-time', until: naive, comment: 'UTC reading' })
+      .expect(201);
+    expect(created.body.until).toBe(day.toISOString());
+    await request(t.http)
+      .delete(`/api/v1/alerts/silences/${created.body.id}`)
+      .set(admin)
+      .expect(204);
+  });
+
   it('every-trend rules fire at most ALERTS_MAX_SERIES_PER_RULE series, highest first', async () => {
     await disableAll();
     const cur = sums(T - HOUR, T, {});
