@@ -42,6 +42,14 @@ export class BackupArchives {
     return join(this.config.backup.dir, `.${row.id}.${randomBytes(4).toString('hex')}.${kind}.tmp`);
   }
 
+  /** Where verify or restore will read `row` from: its local file, or else the off-site copy. */
+  async sourceFor(row: BackupRow): Promise<OpenedArchive['source']> {
+    const local = await stat(this.localPath(row)).catch(() => undefined);
+    return !local && this.offsite.enabled && row.offsite?.status === 'uploaded'
+      ? 'offsite'
+      : 'local';
+  }
+
   async open(
     row: BackupRow,
     onStep: (next: ArchiveStep) => void = () => undefined,

@@ -19,6 +19,7 @@ import {
   ListBackupsQueryDto,
   RestoreAcceptedDto,
   RestoreBackupDto,
+  VerifyAcceptedDto,
 } from './dto/backup.dto';
 
 const BACKUP_ID = { name: 'id', description: 'Backup id', example: '20261130T020000Z-1a2b3c' };
@@ -70,12 +71,12 @@ export class BackupController {
       'its state and result appear under `verification` of GET /backups/{id}',
   })
   @ApiParam(BACKUP_ID)
-  @ApiAcceptedResponse({ type: BackupTaskAcceptedDto })
+  @ApiAcceptedResponse({ type: VerifyAcceptedDto })
   @ApiErrorResponses(
     [404, 'No backup with this id'],
     [409, 'A verify or restore of it is already running'],
   )
-  verify(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<BackupTaskAcceptedDto> {
+  verify(@Param('id') id: string, @CurrentUser() user: AuthUser): Promise<VerifyAcceptedDto> {
     return this.backups.startVerify(id, user.sub, 'api');
   }
 

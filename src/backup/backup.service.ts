@@ -56,6 +56,12 @@ export function newBackupId(now = new Date()): string {
  * (advisory lock, job_runs row) in the background, its state recorded on the backup. The work
  * itself lives in the dumper, the verifier, the restorer, rotation and the off-site store.
  */
+/** A verify or restore accepted to run in the background (202), and the copy it will read. */
+export interface TaskAccepted {
+  id: string;
+  source: 'local' | 'offsite';
+}
+
 @Injectable()
 export class BackupService {
   private readonly logger = new Logger(BackupService.name);
@@ -241,12 +247,13 @@ export class BackupService {
   // ---- verify ----------------------------------------------------------------------------
 
   /** API: refusals at once (404/409); the verification runs in the background (202). */
-  async startVerify(id: string, actor: string, trigger: JobTrigger): Promise<{ id: string }> {
+  async startVerify(id: string, actor: string, trigger: JobTrigger): Promise<TaskAccepted> {
     const row = await this.acceptVerify(id, actor, trigger);
+    const source = await this.archives.sourceFor(row);
     void this.runVerifyJob(row, actor, trigger).catch((error: Error) =>
       this.logger.error(`verification of ${id} could not run: ${error.message}`),
     );
-    return { id };
+    return { id, source };
   }
 
   /** CLI: the same, awaited. */
@@ -355,12 +362,13 @@ export class BackupService {
     options: RestoreOptions,
     actor: string,
     trigger: JobTrigger,
-  ): Promise<{ id: string; targetDatabase: string }> {
+  ): Promise<TaskAccepted & { targetDatabase: string }> {
     const accepted = await this.acceptRestore(id, options, actor, trigger);
+    const source = await this.archives.sourceFor(accepted.row);
     void this.runRestoreJob(accepted, actor, trigger).catch((error: Error) =>
       this.logger.error(`restore of ${id} could not run: ${error.message}`),
     );
-    return { id, targetDatabase: accepted.targetDatabase };
+    return { id, targetDatabase: accepted.targetDatabase, source };
   }
 
   async restoreAndWait(

@@ -35,7 +35,10 @@ export async function verifyBackup(t: TestApp, id: string): Promise<Body> {
     .set(bearer(['admin']));
   if (res.status !== 202) throw new Error(`verify ${id}: ${res.status} ${res.text}`);
   if (res.body.id !== id) throw new Error(`verify answered ${JSON.stringify(res.body)}`);
-  return (await pollBackup(t, id, taskOver('verification'), 'verification')).verification as Body;
+  const verification = (await pollBackup(t, id, taskOver('verification'), 'verification'))
+    .verification as Body;
+  sameSource(res.body as Body, verification);
+  return verification;
 }
 
 /** POST restore (202 with the id and target), then the restore as recorded on the backup. */
@@ -46,9 +49,18 @@ export async function restoreBackup(t: TestApp, id: string, body: Body): Promise
     .send(body);
   if (res.status !== 202) throw new Error(`restore ${id}: ${res.status} ${res.text}`);
   const restore = (await pollBackup(t, id, taskOver('restore'), 'restore')).restore as Body;
+  sameSource(res.body as Body, restore);
   if (restore.targetDatabase !== res.body.targetDatabase)
     throw new Error(
       `restore target ${String(restore.targetDatabase)} != ${String(res.body.targetDatabase)}`,
     );
   return restore;
+}
+
+/** The 202 names the copy the task then reads (SPEC §15 `source`). */
+function sameSource(accepted: Body, task: Body): void {
+  if (task.source !== undefined && accepted.source !== task.source)
+    throw new Error(
+      `accepted with source ${String(accepted.source)}, ran on ${String(task.source)}`,
+    );
 }

@@ -43,7 +43,15 @@ export class BackupTaskAcceptedDto {
   id: string;
 }
 
-export class RestoreAcceptedDto extends BackupTaskAcceptedDto {
+export class VerifyAcceptedDto extends BackupTaskAcceptedDto {
+  @ApiProperty({
+    enum: ['local', 'offsite'],
+    description: 'The copy it reads: the local file, or the off-site copy when that is gone (§15)',
+  })
+  source: 'local' | 'offsite';
+}
+
+export class RestoreAcceptedDto extends VerifyAcceptedDto {
   @ApiProperty({ description: 'The database being restored into' })
   targetDatabase: string;
 }
