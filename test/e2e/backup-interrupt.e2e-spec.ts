@@ -109,7 +109,7 @@ describe('SIGINT to the service process group during a verify', () => {
       headers: auth,
     });
     expect(verify.status).toBe(202);
-    expect(await verify.json()).toEqual({ id });
+    expect(await verify.json()).toEqual({ id, source: 'local' });
     const restoreLog = join(bin, 'pg_restore.log');
     const restorePid = await until('pg_restore to start restoring', () => {
       const m = existsSync(restoreLog) && /^restore (\d+)$/m.exec(readFileSync(restoreLog, 'utf8'));
