@@ -17,12 +17,13 @@ export function TrendsView() {
   const platformFilter = useDebounced(platform.trim());
   const regionFilter = useDebounced(region.trim());
 
+  // Rows carry the window they were loaded for: the selector may already show the next one.
   const top = useLoad(
     (signal) =>
       api<TopAnswer>('/api/v1/trends/top', {
         query: { window, platform: platformFilter, region: regionFilter, limit: 20 },
         signal,
-      }),
+      }).then((answer) => ({ ...answer, loadedWindow: window })),
     [window, platformFilter, regionFilter],
     'trends',
   );
@@ -73,7 +74,7 @@ export function TrendsView() {
         />
         {top.data && top.data.items.length > 0 && (
           <div class="table-wrap">
-            <table data-testid="top-table" data-window={window}>
+            <table data-testid="top-table" data-window={top.data.loadedWindow}>
               <thead>
                 <tr>
                   <th scope="col" class="num">
