@@ -103,7 +103,11 @@ describe('backup failures do not take the process down', () => {
     expect(terminated).toBe(1);
     const done = await finished(id);
     expect(done.status).toBe('failed');
-    expect(done.error).toMatch(/^the snapshot session was closed during the dump: /);
+    // Closed between two of its row counts, or after them while pg_dump still runs: either
+    // way the backup names the lost snapshot session.
+    expect(done.error).toMatch(
+      /^(the snapshot session was closed during the dump|counting rows in the snapshot failed): /,
+    );
     await expectAlive();
   });
 
