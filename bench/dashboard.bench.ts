@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { dropBench, option, seed, tokenFor } from './query.bench';
 import { RunningService, recreateDatabase, startService } from './support/service';
 import { fmt, percentile, printTable } from './support/stats';
+import { postCollectorBatch } from './support/collector';
 
 const HOUR = 3_600_000;
 const POLL_MS = 5000;
@@ -65,20 +66,9 @@ export async function run(args: string[]): Promise<void> {
       while (Date.now() < deadline) {
         const tick = Date.now();
         nextTick += 1000; // absolute schedule: a slow batch does not lower the rate
-        const observations = Array.from({ length: rate }, (_, i) => ({
-          platform: ['x', 'tiktok', 'reddit'][i % 3],
-          trendKey: `trend ${(n + i) % 200}`,
-          observedAt: new Date(tick - 1000 + (i % 1000)).toISOString(),
-          mentions: 1 + ((n + i) % 50),
-        }));
+        const status = await postCollectorBatch(url, token, { rate, offset: n, keys: 200, tick });
         n += rate;
-        const res = await fetch(`${url}/api/v1/trends/observations`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: token },
-          body: JSON.stringify({ observations }),
-        });
-        await res.text();
-        if (res.status === 201) ingested += rate;
+        if (status === 201) ingested += rate;
         else ingestErrors++;
         await new Promise((r) => setTimeout(r, Math.max(0, nextTick - Date.now())));
       }

@@ -12,6 +12,7 @@ import { StreamingPair } from '../test/support/streaming-replica';
 import { option, seed, tokenFor } from './query.bench';
 import { RunningService, startService } from './support/service';
 import { fmt, percentile, printTable } from './support/stats';
+import { postCollectorBatch } from './support/collector';
 
 const HOUR = 3_600_000;
 const POLL_MS = 2000;
@@ -72,19 +73,8 @@ export async function run(args: string[]): Promise<void> {
         let n = 0;
         while (Date.now() < deadline) {
           const tick = Date.now();
-          const observations = Array.from({ length: rate }, (_, i) => ({
-            platform: ['x', 'tiktok', 'reddit'][i % 3],
-            trendKey: `trend ${(n + i) % 30}`,
-            observedAt: new Date(tick - 1000 + (i % 1000)).toISOString(),
-            mentions: 1 + ((n + i) % 50),
-          }));
+          await postCollectorBatch(url, token, { rate, offset: n, keys: 30, tick });
           n += rate;
-          const res = await fetch(`${url}/api/v1/trends/observations`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', authorization: token },
-            body: JSON.stringify({ observations }),
-          });
-          await res.text();
           await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - tick))));
         }
       };
