@@ -11,10 +11,12 @@ import { AppModule } from './app.module';
 import { installConnectionDrain } from './common/connection-drain';
 import { finishOpenApiDocument } from './common/openapi';
 import { installOversizeBodyDrain } from './common/oversize-body';
-import { CacheFastPath } from './cache/cache-fast-path';
+import { CacheFastPath, ROUTER_OPTIONS } from './cache/cache-fast-path';
+import { HttpFrontDoor } from './common/http-server';
 import { LifecycleService } from './common/lifecycle.service';
 import { RequestLog } from './common/request-log';
 import { requestIdFrom } from './common/request-id';
+import { HELMET_OPTIONS } from './common/security-headers';
 import { SERVICE_VERSION } from './common/version';
 import { createValidationPipe } from './common/validation.pipe';
 import { AppConfig } from './config/config';
@@ -24,16 +26,18 @@ import { DemoDataService } from './trends/demo/demo-data.service';
 
 /** Builds the Nest application on Fastify (not yet listening, database not yet started). */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const frontDoor = new HttpFrontDoor();
   const adapter = new FastifyAdapter({
+    // Our own node:http server, so cache hits can be answered before Fastify (see below).
+    serverFactory: frontDoor.serverFactory,
     bodyLimit: config.ingest.maxBodyBytes,
     trustProxy: true,
     // Middie (Nest middleware, i.e. the pino-http request binding) is registered below, after
-    // the cache fast path's hook, so that a cache hit skips it.
+    // our own hooks.
     skipMiddie: true,
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => requestIdFrom(req),
-    // Trend keys are up to 200 characters (800 bytes of UTF-8) in the series path.
-    routerOptions: { maxParamLength: 1024 },
+    routerOptions: ROUTER_OPTIONS,
     // Router-level errors (undecodable URL, overlong parameter) in the service's error shape.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       void reply.status(400).send({
@@ -56,6 +60,11 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   app.useGlobalPipes(createValidationPipe());
 
   const fastify = app.getHttpAdapter().getInstance();
+  // Cache hits are answered before Fastify; its router learns every route as Fastify does
+  // (Nest registers them in app.init(), after this).
+  const fastPath = app.get(CacheFastPath);
+  fastify.addHook('onRoute', (route) => fastPath.addRoute(route.method, route.url));
+  frontDoor.useEarlyHandler((req, res, next) => fastPath.handle(req, res, next));
   // Anything but JSON is a 400 (SPEC §4), not Fastify's 415.
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
@@ -75,7 +84,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   installConnectionDrain(app, app.get(LifecycleService));
   installOversizeBodyDrain(fastify, config.ingest.maxBodyBytes);
 
-  await app.register(helmet, { contentSecurityPolicy: false });
+  await app.register(helmet, HELMET_OPTIONS);
   if (config.dashboard.enabled) {
     await app.register(dashboardPlugin, { dir: config.dashboard.dir ?? defaultDashboardDir() });
   }
@@ -88,11 +97,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     });
   }
 
-  // After helmet and CORS (their headers are on every answer), before Nest's middleware layer.
-  const fastPath = app.get(CacheFastPath);
-  fastify.addHook('onRequest', (request, reply, done) => fastPath.onRequest(request, reply, done));
   await app.register(middie);
-  new RequestLog().register(fastify);
+  app.get(RequestLog).register(fastify);
 
   SwaggerModule.setup('api/docs', app, buildOpenApiDocument(app), {
     jsonDocumentUrl: 'api/docs-json',

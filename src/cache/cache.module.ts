@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { AuditModule } from '../audit/audit.module';
+import { CommonModule } from '../common/common.module';
 import { AuthModule } from '../auth/auth.module';
 import { JobsModule } from '../jobs/jobs.module';
 import { CacheAdminController } from './cache-admin.controller';
@@ -16,7 +17,7 @@ import { RedisModule } from './redis.module';
  * connection, and the hourly warming job (jobs runner).
  */
 @Module({
-  imports: [RedisModule, AuthModule, AuditModule, JobsModule],
+  imports: [RedisModule, AuthModule, AuditModule, JobsModule, CommonModule],
   controllers: [CacheAdminController],
   providers: [
     CacheService,

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Injectable } from '@nestjs/common';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
 import type { AuthUser } from '../auth/roles';
 
@@ -22,17 +23,34 @@ export function redactUrl(url: string): string {
 type LoggedRequest = FastifyRequest & { user?: AuthUser };
 type Logger = PinoLogger['logger'];
 
+/** What one request-log line is made of, whichever layer answered. */
+export interface RequestLogEntry {
+  id: string;
+  method: string;
+  /** The route template; undefined when no route matched (404). */
+  route: string | undefined;
+  url: string;
+  status: number;
+  durationMs: number;
+  sub?: string;
+  /** Read only for server errors. */
+  remoteAddress?: () => string;
+  userAgent?: string;
+}
+
 const same = (value: unknown): unknown => value;
 
 /**
- * One line per request, written when the response is done (a Fastify onResponse hook, so it
- * covers answers from the cache fast path, from Nest, and router 404s alike): method, route
- * template, status, duration, request id and token subject — about 250 bytes, never headers.
+ * One line per request, written when the response is done: method, route template, status,
+ * duration, request id and token subject — about 250 bytes, never headers. A Fastify
+ * onResponse hook covers answers from Nest and router 404s; the cache fast path, which
+ * answers before Fastify, writes its own through `write`.
  * Server errors (5xx) are logged at error with the context to chase them (URL with credentials
  * redacted, client address, user agent). Client errors are sampled: CLIENT_ERRORS_PER_SECOND
  * lines per second at info, the rest at debug plus one line saying how many were left out, so
  * a burst of 401s or 429s cannot flood the log.
  */
+@Injectable()
 export class RequestLog {
   private second = 0;
   private clientErrors = 0;
@@ -41,39 +59,45 @@ export class RequestLog {
   private root?: Logger;
   private child?: Logger;
 
-  constructor(private readonly perSecond = CLIENT_ERRORS_PER_SECOND) {}
-
   register(fastify: FastifyInstance): void {
-    fastify.addHook('onResponse', (request, reply, done) => {
-      this.write(request, reply);
+    fastify.addHook('onResponse', (request: LoggedRequest, reply, done) => {
+      this.write({
+        id: request.id,
+        method: request.method,
+        route: request.routeOptions.url,
+        url: request.url,
+        status: reply.statusCode,
+        durationMs: reply.elapsedTime,
+        sub: request.user?.sub,
+        remoteAddress: () => request.ip,
+        userAgent: request.headers['user-agent'],
+      });
       done();
     });
   }
 
-  write(request: LoggedRequest, reply: FastifyReply): void {
+  write(entry: RequestLogEntry): void {
     const logger = this.logger();
-    const route = request.routeOptions.url;
+    const { route, status } = entry;
     if (!logger || (route !== undefined && UNLOGGED_ROUTE.test(route))) return;
     if (this.suppressed > 0) this.nextSecond(logger);
-    const status = reply.statusCode;
     const line: Record<string, unknown> = {
       req: {
-        id: request.id,
-        method: request.method,
+        id: entry.id,
+        method: entry.method,
         // Unmatched requests (404) have no template: the URL, redacted and bounded.
-        route: route ?? redactUrl(request.url),
+        route: route ?? redactUrl(entry.url),
       },
       res: { statusCode: status },
-      responseTime: Math.round(reply.elapsedTime * 10) / 10,
+      responseTime: Math.round(entry.durationMs * 10) / 10,
     };
-    const sub = request.user?.sub;
+    const sub = entry.sub;
     if (sub) line.sub = sub.length > 64 ? `${sub.slice(0, 64)}…` : sub;
 
     if (status >= 500) {
-      line.url = redactUrl(request.url);
-      line.remoteAddress = request.ip;
-      const agent = request.headers['user-agent'];
-      if (agent) line.userAgent = agent.slice(0, 200);
+      line.url = redactUrl(entry.url);
+      if (entry.remoteAddress) line.remoteAddress = entry.remoteAddress();
+      if (entry.userAgent) line.userAgent = entry.userAgent.slice(0, 200);
       logger.error(line, 'request failed');
       return;
     }
@@ -92,7 +116,8 @@ export class RequestLog {
     const root = PinoLogger.root as Logger | undefined;
     if (root !== this.root) {
       this.root = root;
-      this.child = root?.child({}, { serializers: { req: same, res: same } });
+      // No redaction: these lines never carry headers or bodies.
+      this.child = root?.child({}, { serializers: { req: same, res: same }, redact: [] });
     }
     return this.child;
   }
@@ -100,7 +125,7 @@ export class RequestLog {
   /** Whether this client error still fits the second's budget. */
   private admitClientError(logger: Logger): boolean {
     this.nextSecond(logger);
-    if (this.clientErrors < this.perSecond) {
+    if (this.clientErrors < CLIENT_ERRORS_PER_SECOND) {
       this.clientErrors++;
       return true;
     }

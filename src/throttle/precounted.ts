@@ -27,7 +27,11 @@ const subjectTrackers = new Map<string, string>();
 /** Per token subject when authenticated, per client IP otherwise. */
 export function trackerOf(request: { user?: AuthUser; ip: string }): string {
   const sub = request.user?.sub;
-  if (!sub) return `ip:${request.ip}`;
+  return sub ? subjectTracker(sub) : `ip:${request.ip}`;
+}
+
+/** The tracker of a token subject (hashed: a subject may be long or hold any character). */
+export function subjectTracker(sub: string): string {
   let tracker = subjectTrackers.get(sub);
   if (tracker === undefined) {
     tracker = `sub:${createHash('sha1').update(sub).digest('base64url')}`;
@@ -40,7 +44,7 @@ export function trackerOf(request: { user?: AuthUser; ip: string }): string {
 /**
  * The cache fast path counts a request against the limit in its one Redis round trip; when it
  * then hands the request on (blocked, or not a hit), the guard must use that count instead of
- * counting the request twice.
+ * counting the request twice. The count rides on the node:http request (Fastify's `raw`).
  */
 export function markPrecounted(request: object, record: ThrottlerStorageRecord): void {
   (request as Carrier)[PRECOUNTED] = record;

@@ -28,7 +28,7 @@ export class AppThrottlerGuard extends ThrottlerGuard {
    * that count: same headers, same 429, but no second increment.
    */
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
-    const record = takePrecounted(props.context.switchToHttp().getRequest<object>());
+    const record = takePrecounted(props.context.switchToHttp().getRequest<FastifyRequest>().raw);
     if (!record) return super.handleRequest(props);
     const storageService: ThrottlerStorage = { increment: () => Promise.resolve(record) };
     const view = Object.create(this, { storageService: { value: storageService } }) as this;

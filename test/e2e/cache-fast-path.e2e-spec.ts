@@ -3,6 +3,7 @@ import { sign } from 'jsonwebtoken';
 import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { CacheService } from '../../src/cache/cache.service';
+import { MetricsService } from '../../src/monitoring/metrics/metrics.service';
 import { TestApp, startTestApp } from '../support/app';
 import { awayFromHourBoundary } from '../support/clock';
 import { TestDatabase, createTestDatabase } from '../support/database';
@@ -25,6 +26,25 @@ async function ingest(t: TestApp, trendKey: string, mentions: number): Promise<v
     .set(bearer(['ingest']))
     .send({ observations: [{ platform: 'x', trendKey, observedAt: recent(1), mentions }] });
   expect(res.status).toBe(201);
+}
+
+/** Response headers whose values do not change from one request to the next. */
+function stableHeaders(headers: Record<string, string>): Record<string, string> {
+  const varying = ['date', 'x-request-id', 'age', 'x-ratelimit-remaining', 'x-ratelimit-reset'];
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !varying.includes(name)));
+}
+
+/** Observations of api_response_time_seconds for GET `route` answered 200. */
+async function responsesCounted(t: TestApp, route: string): Promise<number> {
+  const { values } = await t.app.get(MetricsService).apiResponseTime.get();
+  const count = values.find(
+    (v) =>
+      v.metricName === 'api_response_time_seconds_count' &&
+      v.labels.route === route &&
+      v.labels.method === 'GET' &&
+      v.labels.status_code === '200',
+  );
+  return count?.value ?? 0;
 }
 
 /**
@@ -71,10 +91,12 @@ describe('cache fast path (two replicas, shared Redis)', () => {
     expect(miss.headers['x-cache']).toBe('MISS');
     expect(serveA).toHaveBeenCalledTimes(1);
 
+    const counted = await responsesCounted(a, '/api/v1/trends/top');
     const hit = await request(a.http).get(URL).set(auth).set('X-Request-Id', 'fast-hit-1');
     expect(hit.status).toBe(200);
     expect(hit.headers['x-cache']).toBe('HIT');
     expect(serveA).toHaveBeenCalledTimes(1); // answered before the interceptor
+    expect(await responsesCounted(a, '/api/v1/trends/top')).toBe(counted + 1);
     expect(hit.body).toEqual(miss.body);
     expect(mentionsOf(hit.body as TopBody, 'alpha')).toBe(5);
     expect(hit.headers['content-type']).toBe('application/json; charset=utf-8');
@@ -105,6 +127,10 @@ describe('cache fast path (two replicas, shared Redis)', () => {
     expect(second.headers['x-cache']).toBe('HIT'); // from its own L1 now
     expect(serveB).toHaveBeenCalledTimes(1);
     serveB.mockRestore();
+    // The fast path's answer carries exactly the headers Nest's does (values that differ per
+    // request aside): helmet's, the rate limit's, content type and length.
+    expect(stableHeaders(second.headers)).toEqual(stableHeaders(first.headers));
+    expect(second.text).toBe(first.text);
     expect(mentionsOf(second.body as TopBody, 'alpha')).toBe(5);
 
     // Both replicas hold the answer in their L1; the write goes through b.
@@ -164,6 +190,32 @@ describe('cache fast path (two replicas, shared Redis)', () => {
       .set('Authorization', `Bearer ${tokenFor(['ingest'], 'fast-3')}`);
     expect(wrongRole.status).toBe(403);
     for (const res of [none, forged, wrongRole]) expect(res.headers['x-cache']).toBeUndefined();
+  });
+
+  it('resolves URLs to the routes and params Fastify would, and leaves the rest to it', async () => {
+    await ingest(a, 'Café Olé', 4);
+    const auth = { Authorization: `Bearer ${tokenFor(['analyst'], 'fast-5')}` };
+    const series = `/api/v1/trends/${encodeURIComponent('café olé')}/series?interval=hour`;
+    const first = await request(a.http).get(series).set(auth);
+    expect(first.status).toBe(200);
+    const serveA = jest.spyOn(a.app.get(CacheService), 'serve');
+    const hit = await request(a.http).get(series).set(auth);
+    expect(hit.headers['x-cache']).toBe('HIT');
+    expect(serveA).not.toHaveBeenCalled(); // the fast path decoded the key as Fastify does
+    expect(hit.body).toEqual(first.body);
+    expect(hit.body.trendKey).toBe('café olé');
+
+    // No route with a trailing slash (Fastify's default): a 404 from Fastify, not a hit.
+    const slash = await request(a.http).get('/api/v1/trends/top/?window=24h&limit=20').set(auth);
+    expect(slash.status).toBe(404);
+    // Input the pipe rejects is answered by Nest with its 400, cached or not.
+    const bad = await request(a.http).get('/api/v1/trends/top?window=24h&limit=0').set(auth);
+    expect(bad.status).toBe(400);
+    expect(serveA).not.toHaveBeenCalled();
+    // HEAD is Fastify's (its own route for every GET).
+    const head = await request(a.http).head(URL).set(auth);
+    expect(head.status).toBe(200);
+    serveA.mockRestore();
   });
 
   it('rejects a token once it has expired, though it was accepted (and remembered) before', async () => {

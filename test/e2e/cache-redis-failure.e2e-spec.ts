@@ -248,3 +248,63 @@ describe('a Redis restarted from its snapshot after a write it missed', () => {
     expect(mentions(res.body)).toBe(15);
   });
 });
+
+describe('cache with its own redis-server frozen (SIGSTOP) and thawed', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  let redis: ThrowawayRedis;
+
+  beforeAll(async () => {
+    process.on('unhandledRejection', onUnhandled);
+    redis = new ThrowawayRedis(await freePort());
+    await redis.start();
+    db = await createTestDatabase('cache_frozen');
+    t = await startTestApp(db, {
+      REDIS_HOST: '127.0.0.1',
+      REDIS_PORT: String(redis.port),
+      REDIS_KEY_PREFIX: testPrefix('cache-frozen'),
+      CACHE_OP_TIMEOUT_MS: '100',
+    });
+  });
+  afterAll(async () => {
+    redis?.thaw();
+    await t?.close();
+    await redis?.stop();
+    await db?.drop();
+    process.off('unhandledRejection', onUnhandled);
+  });
+
+  it('answers from the database while Redis hangs, and HITs again once it answers', async () => {
+    await ingest(t, 3, 1);
+    expect((await get(t, TOP)).headers['x-cache']).toBe('MISS');
+    expect((await get(t, TOP)).headers['x-cache']).toBe('HIT'); // through Nest: reveals the route
+    const serve = jest.spyOn(t.app.get(CacheService), 'serve');
+    expect((await get(t, TOP)).headers['x-cache']).toBe('HIT');
+    expect(serve).not.toHaveBeenCalled(); // the fast path answered
+
+    // The connection stays open but nothing comes back: the fast path's one call waits out
+    // CACHE_OP_TIMEOUT_MS, pauses Redis, and hands the request on; the full path then skips
+    // Redis, as it does for the requests right after.
+    const before = await cacheCounts(t);
+    redis.freeze();
+    for (let i = 0; i < 3; i++) {
+      const res = await get(t, TOP);
+      expect(res.status).toBe(200);
+      expect(res.headers['x-cache']).toBe('BYPASS');
+      expect(res.body.items[0]).toMatchObject({ trendKey: 'gamma', mentions: 3 });
+    }
+    const during = await cacheCounts(t);
+    expect(during.bypass - before.bypass).toBe(3);
+    expect(during.timeouts).toBeGreaterThan(before.timeouts);
+
+    redis.thaw();
+    let res = await get(t, TOP);
+    await waitFor(async () => {
+      res = await get(t, TOP);
+      return res.headers['x-cache'] === 'HIT';
+    }, 'a HIT after Redis thawed');
+    expect(res.body.items[0]).toMatchObject({ trendKey: 'gamma', mentions: 3 });
+    serve.mockRestore();
+    expect(unhandled).toEqual([]);
+  });
+});

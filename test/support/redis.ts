@@ -81,6 +81,16 @@ export class ThrowawayRedis {
     this.process = undefined;
   }
 
+  /** SIGSTOP: the server keeps its connections but answers nothing (a hung Redis). */
+  freeze(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT: a frozen server carries on, answering what was sent meanwhile. */
+  thaw(): void {
+    this.process?.kill('SIGCONT');
+  }
+
   /** SHUTDOWN SAVE: stops the server with its data written, as a persistent Redis would restart. */
   async shutdownSaving(): Promise<void> {
     const child = this.process;
