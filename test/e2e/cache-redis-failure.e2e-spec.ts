@@ -70,31 +70,40 @@ async function ingest(t: TestApp, mentions: number, minutesAgo: number) {
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
-describe('cache with its own redis-server killed and restarted', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-  let redis: ThrowawayRedis;
-
+/**
+ * An app on its own redis-server (CACHE_OP_TIMEOUT_MS 100), for one describe block: started
+ * before its tests, and everything stopped and dropped after them.
+ */
+function appWithOwnRedis(name: string): { t: TestApp; redis: ThrowawayRedis } {
+  const setup = {} as { t: TestApp; redis: ThrowawayRedis };
+  let db: TestDatabase | undefined;
   beforeAll(async () => {
     process.on('unhandledRejection', onUnhandled);
-    redis = new ThrowawayRedis(await freePort());
-    await redis.start();
-    db = await createTestDatabase('cache_failure');
-    t = await startTestApp(db, {
+    setup.redis = new ThrowawayRedis(await freePort());
+    await setup.redis.start();
+    db = await createTestDatabase(name.replace(/-/g, '_'));
+    setup.t = await startTestApp(db, {
       REDIS_HOST: '127.0.0.1',
-      REDIS_PORT: String(redis.port),
-      REDIS_KEY_PREFIX: testPrefix('cache-failure'),
+      REDIS_PORT: String(setup.redis.port),
+      REDIS_KEY_PREFIX: testPrefix(name),
       CACHE_OP_TIMEOUT_MS: '100',
     });
   });
   afterAll(async () => {
-    await t?.close();
-    await redis?.stop();
+    setup.redis?.thaw();
+    await setup.t?.close();
+    await setup.redis?.stop();
     await db?.drop();
     process.off('unhandledRejection', onUnhandled);
   });
+  return setup;
+}
+
+describe('cache with its own redis-server killed and restarted', () => {
+  const setup = appWithOwnRedis('cache-failure');
 
   it('serves from the database with BYPASS while Redis is down, and HITs again after it returns', async () => {
+    const { t, redis } = setup;
     await ingest(t, 4, 1);
     expect((await get(t, TOP)).headers['x-cache']).toBe('MISS');
     expect((await get(t, TOP)).headers['x-cache']).toBe('HIT');
@@ -250,31 +259,10 @@ describe('a Redis restarted from its snapshot after a write it missed', () => {
 });
 
 describe('cache with its own redis-server frozen (SIGSTOP) and thawed', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-  let redis: ThrowawayRedis;
-
-  beforeAll(async () => {
-    process.on('unhandledRejection', onUnhandled);
-    redis = new ThrowawayRedis(await freePort());
-    await redis.start();
-    db = await createTestDatabase('cache_frozen');
-    t = await startTestApp(db, {
-      REDIS_HOST: '127.0.0.1',
-      REDIS_PORT: String(redis.port),
-      REDIS_KEY_PREFIX: testPrefix('cache-frozen'),
-      CACHE_OP_TIMEOUT_MS: '100',
-    });
-  });
-  afterAll(async () => {
-    redis?.thaw();
-    await t?.close();
-    await redis?.stop();
-    await db?.drop();
-    process.off('unhandledRejection', onUnhandled);
-  });
+  const setup = appWithOwnRedis('cache-frozen');
 
   it('answers from the database while Redis hangs, and HITs again once it answers', async () => {
+    const { t, redis } = setup;
     await ingest(t, 3, 1);
     expect((await get(t, TOP)).headers['x-cache']).toBe('MISS');
     expect((await get(t, TOP)).headers['x-cache']).toBe('HIT'); // through Nest: reveals the route
