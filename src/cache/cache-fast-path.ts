@@ -102,7 +102,11 @@ export class CacheFastPath {
       (answered) => {
         if (!answered) next();
       },
-      () => next(),
+      // Only before an answer was sent (the log or a metric failing after it must not send
+      // a second one).
+      () => {
+        if (!res.headersSent) next();
+      },
     );
   }
 
