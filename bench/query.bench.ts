@@ -4,7 +4,7 @@
  * Cached `top` (the 4 KB answer of issue 11) and `series` against the real service in its own
  * process (LOG_LEVEL=info, shared Redis), side by side with a bare node:http server serving the
  * same bytes and a bare server making one Redis round trip per request, in interleaved rounds:
- * requests/s and p50/p99 at 50 connections, the two ratios, and the bytes of request log per
+ * requests/s and p50/p95/p99 at 50 connections, the two ratios, and the bytes of request log per
  * request. Uncached = `Cache-Control: no-cache` (always answered by the database).
  * BENCH_CPU_PROF_DIR=<dir> writes a CPU profile of the service there (node --cpu-prof).
  */
@@ -173,7 +173,14 @@ export async function run(args: string[]): Promise<void> {
     await loadRate(bareRedis.url, {}, 2);
     await loadRate(urls.top, auth, 2);
 
-    type Row = { p50: number[]; p99: number[]; rps: number[]; logBytes: number[]; cpu: number[] };
+    type Row = {
+      p50: number[];
+      p95: number[];
+      p99: number[];
+      rps: number[];
+      logBytes: number[];
+      cpu: number[];
+    };
     const rows: Record<string, Row> = {};
     const running = service;
     const measure = async (
@@ -190,10 +197,11 @@ export async function run(args: string[]): Promise<void> {
       if (result.errors || result.non2xx)
         throw new Error(`${name}: ${result.errors} errors, ${result.non2xx} non-2xx answers`);
       await new Promise((r) => setTimeout(r, 200)); // let the log flush
-      const row = (rows[name] ??= { p50: [], p99: [], rps: [], logBytes: [], cpu: [] });
+      const row = (rows[name] ??= { p50: [], p95: [], p99: [], rps: [], logBytes: [], cpu: [] });
       if (cpuBefore !== null && cpuAfter !== null)
         row.cpu.push(((cpuAfter - cpuBefore) * 1000) / result.total);
       row.p50.push(result.p50);
+      row.p95.push(result.p95);
       row.p99.push(result.p99);
       row.rps.push(result.rps);
       row.logBytes.push((Buffer.byteLength(running.output()) - logBefore) / result.total);
@@ -218,12 +226,13 @@ export async function run(args: string[]): Promise<void> {
       'latency client-side over loopback; CPU = server process CPU time per request; log = bytes the service logged per request',
     );
     printTable(
-      ['target', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'log B/req'],
+      ['target', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'CPU µs/req', 'log B/req'],
       Object.entries(rows).map(([name, r]) => [
         name,
         fmt(median(r.rps)),
-        fmt(median(r.p50), 1),
-        fmt(median(r.p99), 1),
+        fmt(median(r.p50), 2),
+        fmt(median(r.p95), 2),
+        fmt(median(r.p99), 2),
         r.cpu.length ? fmt(median(r.cpu), 0) : '-',
         name.startsWith('bare') ? '-' : fmt(median(r.logBytes), 0),
       ]),

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
 import { freePort } from '../../src/common/free-port';
+import { percentile } from './stats';
 
 /**
  * A bare `node:http` server in its own process answering every request with `body`: the
@@ -56,7 +57,11 @@ export async function startBareServer(
   };
 }
 
-/** Requests/s and latency percentiles (ms) of `url` under `connections` concurrent keep-alive clients. */
+/**
+ * Requests/s and latency percentiles (ms) of `url` under `connections` concurrent keep-alive
+ * clients. Percentiles come from every 2xx response's own latency (autocannon's summary rounds
+ * to whole milliseconds and has no p95).
+ */
 export async function loadRate(
   url: string,
   headers: Record<string, string> = {},
@@ -65,16 +70,26 @@ export async function loadRate(
 ): Promise<{
   rps: number;
   p50: number;
+  p95: number;
   p99: number;
   errors: number;
   non2xx: number;
   total: number;
 }> {
-  const result = await autocannon({ url, connections, duration: seconds, headers });
+  const latencies: number[] = [];
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon({ url, connections, duration: seconds, headers }, (error, done) =>
+      error ? reject(error as Error) : resolve(done),
+    );
+    instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+      if (status >= 200 && status < 300) latencies.push(ms);
+    });
+  });
   return {
     rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
     errors: result.errors,
     non2xx: result.non2xx,
     total: result.requests.total,
