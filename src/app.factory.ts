@@ -63,7 +63,9 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   // Cache hits are answered before Fastify; its router learns every route as Fastify does
   // (Nest registers them in app.init(), after this).
   const fastPath = app.get(CacheFastPath);
-  fastify.addHook('onRoute', (route) => fastPath.addRoute(route.method, route.url));
+  fastify.addHook('onRoute', (route) =>
+    fastPath.addRoute(route.method, route.url, route.constraints),
+  );
   frontDoor.useEarlyHandler((req, res, next) => fastPath.handle(req, res, next));
   // Anything but JSON is a 400 (SPEC §4), not Fastify's 415.
   fastify.removeAllContentTypeParsers();

@@ -49,9 +49,13 @@ function logDestination(level: string): DestinationStream {
       // destroyed at exit: nothing left to write
     }
   }, LOG_FLUSH_MS).unref();
-  // sonic-boom's types only name text; in byte mode it takes a Buffer.
-  const writeBytes = stream.write.bind(stream) as unknown as (bytes: Buffer) => boolean;
-  return { write: (line: string) => writeBytes(Buffer.from(line)) };
+  // sonic-boom's types only name text; in byte mode it takes a Buffer. `write` is looked up on
+  // each line: after EPIPE pino replaces it with a no-op, and lines must stop piling up then.
+  const bytes = stream as unknown as { write(line: Buffer): boolean };
+  return {
+    write: (line: string) => bytes.write(Buffer.from(line)),
+    flush: (done?: (error?: Error) => void) => stream.flush(done),
+  } as DestinationStream;
 }
 
 @Module({})

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Router from 'find-my-way';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { performance } from 'node:perf_hooks';
 import { AuthUser } from '../auth/roles';
 import { TokenService } from '../auth/token.service';
+import { elapsedMs } from '../common/http-server';
 import { LifecycleService } from '../common/lifecycle.service';
 import { RequestLog } from '../common/request-log';
 import { requestIdFrom } from '../common/request-id';
@@ -14,7 +14,6 @@ import { MetricsService } from '../monitoring/metrics/metrics.service';
 import { markPrecounted, subjectTracker, throttleCounterKey } from '../throttle/precounted';
 import { CONTENT_TYPES, CacheRequestFactory, RoutePlan, representationOf } from './cache-request';
 import { CacheService } from './cache.service';
-import { CachedAnswer } from './compression';
 import { RedisConnection } from './redis.connection';
 
 const BEARER = /^Bearer\s+(\S+)$/i;
@@ -45,10 +44,12 @@ type Matched = { plan: RoutePlan; params: Record<string, string>; query: Record<
  * It only ever answers HIT. Anything else goes on to Fastify unchanged, which then answers
  * exactly as before: a route no request has shown to be cached yet (the first request through
  * Nest reveals its plan), a missing/invalid token or role (401/403), a Cache-Control header,
- * a cross-origin request while CORS is on, a request body, input the pipe would reject,
- * shutdown under way (answers must say `Connection: close`), Redis paused or failing, a
- * pending version bump, over the rate limit, or no cached answer. A request already counted
- * against the rate limit carries its count along, so the guard does not count it twice.
+ * a request body, input the pipe would reject, shutdown under way (answers must say
+ * `Connection: close`), Redis paused or failing, a pending version bump, over the rate limit,
+ * or no cached answer. With CORS_ORIGINS set it answers nothing: @fastify/cors puts headers
+ * on every answer (`Vary: Origin` among them) that only Fastify knows. A request already
+ * counted against the rate limit carries its count along, so the guard does not count it
+ * twice.
  */
 @Injectable()
 export class CacheFastPath {
@@ -72,23 +73,26 @@ export class CacheFastPath {
     this.corsEnabled = config.corsOrigins.length > 0;
   }
 
-  /** Called for each route Fastify registers (its onRoute hook). */
-  addRoute(methods: string | string[], url: string): void {
+  /**
+   * Called for each route Fastify registers (its onRoute hook). Routes with constraints (host,
+   * version) are left out: Fastify picks among those by more than the URL.
+   */
+  addRoute(methods: string | string[], url: string, constraints?: object): void {
     if (!(Array.isArray(methods) ? methods : [methods]).includes('GET')) return;
+    if (constraints && Object.keys(constraints).length > 0) return;
     const entry: RouteEntry = { route: url };
     this.router.on('GET', url, () => undefined, entry);
   }
 
   /** The early handler of the HTTP server (src/common/http-server.ts). */
   handle(req: IncomingMessage, res: ServerResponse, next: () => void): void {
-    const started = performance.now();
     const headers = req.headers;
     if (
+      this.corsEnabled ||
       req.method !== 'GET' ||
       headers['cache-control'] !== undefined ||
       headers['content-length'] !== undefined ||
       headers['transfer-encoding'] !== undefined ||
-      (this.corsEnabled && headers.origin !== undefined) ||
       this.lifecycle.phase !== 'ready' ||
       !this.cache.fastPathReady
     ) {
@@ -98,7 +102,7 @@ export class CacheFastPath {
     const bearer = header === undefined ? null : BEARER.exec(header);
     const matched = bearer ? this.match(req.url ?? '') : null;
     if (!bearer || !matched) return next();
-    this.serve(req, res, matched, bearer[1], started).then(
+    this.serve(req, res, matched, bearer[1]).then(
       (answered) => {
         if (!answered) next();
       },
@@ -133,7 +137,6 @@ export class CacheFastPath {
     res: ServerResponse,
     { plan, params, query }: Matched,
     token: string,
-    started: number,
   ): Promise<boolean> {
     const client = this.redis.client;
     if (!client || !plan.roles) return false;
@@ -190,8 +193,11 @@ export class CacheFastPath {
       return false;
     }
     const id = requestIdFrom(req);
-    const body = bytesOf(answer);
+    const body = answer.bytes ?? Buffer.from(answer.body);
+    // Shutdown may have begun during the Redis call: then this answer closes the connection.
+    const closing = this.lifecycle.phase === 'stopping' ? ['Connection', 'close'] : [];
     res.writeHead(200, [
+      ...closing,
       ...this.securityHeaders,
       'X-RateLimit-Limit',
       String(limit),
@@ -211,7 +217,7 @@ export class CacheFastPath {
       id,
     ]);
     res.end(body);
-    const durationMs = performance.now() - started;
+    const durationMs = elapsedMs(req, 0);
     this.metrics.apiResponseTime.observe(
       { method: 'GET', route: plan.route, status_code: '200' },
       durationMs / 1000,
@@ -227,15 +233,4 @@ export class CacheFastPath {
     });
     return true;
   }
-}
-
-/** The answer's UTF-8 bytes, encoded once per L1 entry (entries are never changed). */
-const encoded = new WeakMap<CachedAnswer, Buffer>();
-function bytesOf(answer: CachedAnswer): Buffer {
-  let bytes = encoded.get(answer);
-  if (!bytes) {
-    bytes = Buffer.from(answer.body);
-    encoded.set(answer, bytes);
-  }
-  return bytes;
 }

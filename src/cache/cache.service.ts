@@ -127,8 +127,9 @@ export class CacheService implements OnApplicationBootstrap {
       this.store.kind === 'redis' && l1Bytes > 0
         ? new LRUCache<string, CachedAnswer>({
             maxSize: l1Bytes,
-            // UTF-16 in memory; the key is short.
-            sizeCalculation: (answer, key) => 2 * (answer.body.length + key.length) + 64,
+            // The text in UTF-16 and its UTF-8 bytes; the key is short.
+            sizeCalculation: (answer, key) =>
+              2 * (answer.body.length + key.length) + (answer.bytes?.length ?? 0) + 64,
             ttl: this.ttl * 1000,
           })
         : null;
@@ -270,8 +271,7 @@ export class CacheService implements OnApplicationBootstrap {
       }
       const exact = value === null ? null : unframe(value);
       if (!exact) return null;
-      this.remember(material, exact);
-      found = exact;
+      found = this.remember(material, exact);
     }
     this.served('hit', { body: found.body, status: 'HIT' });
     return found;
@@ -400,11 +400,14 @@ export class CacheService implements OnApplicationBootstrap {
     return `${this.prefix}c:{${queryTag(request)}}:${sha1(material)}`;
   }
 
-  /** Into L1, for what is left of the entry's TTL. */
-  private remember(material: string, answer: CachedAnswer): void {
-    if (!this.local) return;
+  /** Into L1 with its UTF-8 bytes, for what is left of the entry's TTL; returns what is kept. */
+  private remember(material: string, answer: CachedAnswer): CachedAnswer {
+    if (!this.local) return answer;
     const left = this.ttl * 1000 - (Date.now() - answer.at);
-    if (left > 0) this.local.set(material, answer, { ttl: left });
+    if (left <= 0) return answer;
+    const kept = { ...answer, bytes: Buffer.from(answer.body) };
+    this.local.set(material, kept, { ttl: left });
+    return kept;
   }
 
   private versionKeys(scope: CacheScope): string[] {

@@ -22,6 +22,8 @@ const compressBrotli = promisify(brotliCompress);
 export interface CachedAnswer {
   at: number;
   body: string;
+  /** The body's UTF-8 bytes, kept beside it in the in-process L1 for the cache fast path. */
+  bytes?: Buffer;
 }
 
 export interface FramedAnswer {

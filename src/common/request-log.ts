@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
+import { elapsedMs } from './http-server';
 import type { AuthUser } from '../auth/roles';
 
 /** Probes and scrapes stay out of the request log, matched on the route template (not the URL). */
@@ -67,7 +68,7 @@ export class RequestLog {
         route: request.routeOptions.url,
         url: request.url,
         status: reply.statusCode,
-        durationMs: reply.elapsedTime,
+        durationMs: elapsedMs(request.raw, reply.elapsedTime),
         sub: request.user?.sub,
         remoteAddress: () => request.ip,
         userAgent: request.headers['user-agent'],

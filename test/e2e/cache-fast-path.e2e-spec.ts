@@ -232,3 +232,52 @@ describe('cache fast path (two replicas, shared Redis)', () => {
     expect(late.status).toBe(401);
   });
 });
+
+/**
+ * With CORS on, @fastify/cors puts headers on every answer, Origin or not; the fast path does
+ * not know them, so it stays off and hits come through Nest with them.
+ */
+describe('cache fast path with CORS_ORIGINS set', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  let redis: Redis;
+  const prefix = testPrefix('cache_fast_cors');
+
+  beforeAll(async () => {
+    redis = new Redis({ host: '127.0.0.1', port: 6379 });
+    db = await createTestDatabase('cache_fast_cors');
+    t = await startTestApp(db, {
+      ...SHARED_REDIS,
+      REDIS_KEY_PREFIX: prefix,
+      CORS_ORIGINS: 'https://dash.example',
+      DB_MAX_CONNECTIONS: '4',
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+    await deletePrefix(redis, prefix);
+    redis.disconnect();
+  });
+
+  it('answers hits through Nest, with the CORS headers, with or without Origin', async () => {
+    await ingest(t, 'Delta', 2);
+    const auth = { Authorization: `Bearer ${tokenFor(['analyst'], 'fast-cors')}` };
+    expect((await request(t.http).get(URL).set(auth)).headers['x-cache']).toBe('MISS');
+    const serve = jest.spyOn(t.app.get(CacheService), 'serve');
+    const plain = await request(t.http).get(URL).set(auth);
+    const crossOrigin = await request(t.http)
+      .get(URL)
+      .set(auth)
+      .set('Origin', 'https://dash.example');
+    for (const res of [plain, crossOrigin]) {
+      expect(res.status).toBe(200);
+      expect(res.headers['x-cache']).toBe('HIT');
+      expect(res.headers.vary).toContain('Origin');
+      expect(res.headers['access-control-expose-headers']).toContain('X-Cache');
+    }
+    expect(crossOrigin.headers['access-control-allow-origin']).toBe('https://dash.example');
+    expect(serve).toHaveBeenCalledTimes(2);
+    serve.mockRestore();
+  });
+});

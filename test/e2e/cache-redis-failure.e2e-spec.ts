@@ -1,5 +1,8 @@
+import { Agent, IncomingMessage, Server, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { CacheService } from '../../src/cache/cache.service';
+import { LifecycleService } from '../../src/common/lifecycle.service';
 import { RedisConnection } from '../../src/cache/redis.connection';
 import { MetricsService } from '../../src/monitoring/metrics/metrics.service';
 import { TestApp, startTestApp } from '../support/app';
@@ -30,6 +33,18 @@ async function cacheCounts(t: TestApp): Promise<{ bypass: number; timeouts: numb
     timeouts:
       errors.find((v) => v.labels.service === 'cache' && v.labels.type === 'timeout')?.value ?? 0,
   };
+}
+
+/** Sum of api_response_time_seconds recorded for GET `route` answered 200. */
+async function secondsRecorded(t: TestApp, route: string): Promise<number> {
+  const { values } = await t.app.get(MetricsService).apiResponseTime.get();
+  const sum = values.find(
+    (v) =>
+      v.metricName === 'api_response_time_seconds_sum' &&
+      v.labels.route === route &&
+      v.labels.status_code === '200',
+  );
+  return sum?.value ?? 0;
 }
 
 /**
@@ -71,10 +86,10 @@ const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
 /**
- * An app on its own redis-server (CACHE_OP_TIMEOUT_MS 100), for one describe block: started
- * before its tests, and everything stopped and dropped after them.
+ * An app on its own redis-server, for one describe block: started before its tests, and
+ * everything stopped and dropped after them.
  */
-function appWithOwnRedis(name: string): { t: TestApp; redis: ThrowawayRedis } {
+function appWithOwnRedis(name: string, opTimeoutMs = 100): { t: TestApp; redis: ThrowawayRedis } {
   const setup = {} as { t: TestApp; redis: ThrowawayRedis };
   let db: TestDatabase | undefined;
   beforeAll(async () => {
@@ -86,7 +101,7 @@ function appWithOwnRedis(name: string): { t: TestApp; redis: ThrowawayRedis } {
       REDIS_HOST: '127.0.0.1',
       REDIS_PORT: String(setup.redis.port),
       REDIS_KEY_PREFIX: testPrefix(name),
-      CACHE_OP_TIMEOUT_MS: '100',
+      CACHE_OP_TIMEOUT_MS: String(opTimeoutMs),
     });
   });
   afterAll(async () => {
@@ -274,6 +289,7 @@ describe('cache with its own redis-server frozen (SIGSTOP) and thawed', () => {
     // CACHE_OP_TIMEOUT_MS, pauses Redis, and hands the request on; the full path then skips
     // Redis, as it does for the requests right after.
     const before = await cacheCounts(t);
+    const timeBefore = await secondsRecorded(t, '/api/v1/trends/top');
     redis.freeze();
     for (let i = 0; i < 3; i++) {
       const res = await get(t, TOP);
@@ -284,6 +300,10 @@ describe('cache with its own redis-server frozen (SIGSTOP) and thawed', () => {
     const during = await cacheCounts(t);
     expect(during.bypass - before.bypass).toBe(3);
     expect(during.timeouts).toBeGreaterThan(before.timeouts);
+    // The wait in the fast path before the hand-off is part of the recorded response time:
+    // at least one request waited out the whole 100 ms timeout.
+    const timeDuring = await secondsRecorded(t, '/api/v1/trends/top');
+    expect(timeDuring - timeBefore).toBeGreaterThanOrEqual(0.1);
 
     redis.thaw();
     let res = await get(t, TOP);
@@ -294,5 +314,64 @@ describe('cache with its own redis-server frozen (SIGSTOP) and thawed', () => {
     expect(res.body.items[0]).toMatchObject({ trendKey: 'gamma', mentions: 3 });
     serve.mockRestore();
     expect(unhandled).toEqual([]);
+  });
+});
+
+describe('a cache hit whose Redis call outlasts the start of shutdown', () => {
+  // A long timeout: the call waits on the frozen Redis until the test thaws it.
+  const setup = appWithOwnRedis('cache-stopping', 10_000);
+
+  /** A GET on a keep-alive connection (supertest's client asks to close every connection). */
+  function keepAliveGet(port: number): Promise<IncomingMessage & { body: string }> {
+    const agent = new Agent({ keepAlive: true });
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        { host: '127.0.0.1', port, path: TOP, agent, headers: analyst },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => {
+            agent.destroy();
+            resolve(Object.assign(res, { body }));
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('is still answered by the fast path, with Connection: close', async () => {
+    const { t, redis } = setup;
+    await ingest(t, 6, 1);
+    expect((await get(t, TOP)).headers['x-cache']).toBe('MISS');
+    expect((await get(t, TOP)).headers['x-cache']).toBe('HIT'); // through Nest: reveals the route
+    const server = t.http as Server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const serve = jest.spyOn(t.app.get(CacheService), 'serve');
+    try {
+      const open = await keepAliveGet(port);
+      expect(open.headers['x-cache']).toBe('HIT');
+      expect(open.headers.connection).toBe('keep-alive');
+
+      redis.freeze();
+      const pending = keepAliveGet(port);
+      // The request can only be waiting on the frozen Redis; give it time to get there.
+      await new Promise((r) => setTimeout(r, 300));
+      t.app.get(LifecycleService).markStopping();
+      redis.thaw();
+      const res = await pending;
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['x-cache']).toBe('HIT');
+      expect(serve).not.toHaveBeenCalled(); // answered by the fast path, not handed on
+      expect(res.headers.connection).toBe('close');
+      expect(JSON.parse(res.body).items[0]).toMatchObject({ trendKey: 'gamma', mentions: 6 });
+    } finally {
+      serve.mockRestore();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
+import { elapsedMs } from '../../common/http-server';
 import { MetricsService } from './metrics.service';
 
 /** Route label for requests that matched no route (404s): one bounded value, never the raw URL. */
@@ -31,7 +32,7 @@ export class HttpMetrics implements OnModuleInit {
       const status = reply.statusCode;
       this.metrics.apiResponseTime.observe(
         { method: request.method, route, status_code: String(status) },
-        reply.elapsedTime / 1000,
+        elapsedMs(request.raw, reply.elapsedTime) / 1000,
       );
       // A probe's 503 is a health answer (starting, stopping, dependency down), not a failed request.
       if (status >= 500 && !PROBE_ROUTE.test(route)) {
