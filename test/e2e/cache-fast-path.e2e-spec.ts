@@ -3,9 +3,9 @@ import { sign } from 'jsonwebtoken';
 import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { CacheService } from '../../src/cache/cache.service';
-import { MetricsService } from '../../src/monitoring/metrics/metrics.service';
 import { TestApp, startTestApp } from '../support/app';
 import { awayFromHourBoundary } from '../support/clock';
+import { responseTimes } from '../support/metrics';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import { SHARED_REDIS, deletePrefix, testPrefix } from '../support/redis';
 import { TEST_JWT_SECRET, bearer, tokenFor } from '../support/tokens';
@@ -32,19 +32,6 @@ async function ingest(t: TestApp, trendKey: string, mentions: number): Promise<v
 function stableHeaders(headers: Record<string, string>): Record<string, string> {
   const varying = ['date', 'x-request-id', 'age', 'x-ratelimit-remaining', 'x-ratelimit-reset'];
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !varying.includes(name)));
-}
-
-/** Observations of api_response_time_seconds for GET `route` answered 200. */
-async function responsesCounted(t: TestApp, route: string): Promise<number> {
-  const { values } = await t.app.get(MetricsService).apiResponseTime.get();
-  const count = values.find(
-    (v) =>
-      v.metricName === 'api_response_time_seconds_count' &&
-      v.labels.route === route &&
-      v.labels.method === 'GET' &&
-      v.labels.status_code === '200',
-  );
-  return count?.value ?? 0;
 }
 
 /**
@@ -91,12 +78,12 @@ describe('cache fast path (two replicas, shared Redis)', () => {
     expect(miss.headers['x-cache']).toBe('MISS');
     expect(serveA).toHaveBeenCalledTimes(1);
 
-    const counted = await responsesCounted(a, '/api/v1/trends/top');
+    const counted = await responseTimes(a, '/api/v1/trends/top', 'count');
     const hit = await request(a.http).get(URL).set(auth).set('X-Request-Id', 'fast-hit-1');
     expect(hit.status).toBe(200);
     expect(hit.headers['x-cache']).toBe('HIT');
     expect(serveA).toHaveBeenCalledTimes(1); // answered before the interceptor
-    expect(await responsesCounted(a, '/api/v1/trends/top')).toBe(counted + 1);
+    expect(await responseTimes(a, '/api/v1/trends/top', 'count')).toBe(counted + 1);
     expect(hit.body).toEqual(miss.body);
     expect(mentionsOf(hit.body as TopBody, 'alpha')).toBe(5);
     expect(hit.headers['content-type']).toBe('application/json; charset=utf-8');

@@ -7,6 +7,7 @@ import { RedisConnection } from '../../src/cache/redis.connection';
 import { MetricsService } from '../../src/monitoring/metrics/metrics.service';
 import { TestApp, startTestApp } from '../support/app';
 import { TestDatabase, createTestDatabase } from '../support/database';
+import { responseTimes } from '../support/metrics';
 import { bearer } from '../support/tokens';
 import { ThrowawayRedis, freePort, testPrefix } from '../support/redis';
 import { waitFor } from '../support/webhook-receiver';
@@ -33,18 +34,6 @@ async function cacheCounts(t: TestApp): Promise<{ bypass: number; timeouts: numb
     timeouts:
       errors.find((v) => v.labels.service === 'cache' && v.labels.type === 'timeout')?.value ?? 0,
   };
-}
-
-/** Sum of api_response_time_seconds recorded for GET `route` answered 200. */
-async function secondsRecorded(t: TestApp, route: string): Promise<number> {
-  const { values } = await t.app.get(MetricsService).apiResponseTime.get();
-  const sum = values.find(
-    (v) =>
-      v.metricName === 'api_response_time_seconds_sum' &&
-      v.labels.route === route &&
-      v.labels.status_code === '200',
-  );
-  return sum?.value ?? 0;
 }
 
 /**
@@ -289,7 +278,7 @@ describe('cache with its own redis-server frozen (SIGSTOP) and thawed', () => {
     // CACHE_OP_TIMEOUT_MS, pauses Redis, and hands the request on; the full path then skips
     // Redis, as it does for the requests right after.
     const before = await cacheCounts(t);
-    const timeBefore = await secondsRecorded(t, '/api/v1/trends/top');
+    const timeBefore = await responseTimes(t, '/api/v1/trends/top', 'sum');
     redis.freeze();
     for (let i = 0; i < 3; i++) {
       const res = await get(t, TOP);
@@ -302,7 +291,7 @@ describe('cache with its own redis-server frozen (SIGSTOP) and thawed', () => {
     expect(during.timeouts).toBeGreaterThan(before.timeouts);
     // The wait in the fast path before the hand-off is part of the recorded response time:
     // at least one request waited out the whole 100 ms timeout.
-    const timeDuring = await secondsRecorded(t, '/api/v1/trends/top');
+    const timeDuring = await responseTimes(t, '/api/v1/trends/top', 'sum');
     expect(timeDuring - timeBefore).toBeGreaterThanOrEqual(0.1);
 
     redis.thaw();
