@@ -1,10 +1,10 @@
 import Redis from 'ioredis';
 import request from 'supertest';
 import { brotliDecompressSync } from 'node:zlib';
-import { TestApp, startTestApp } from '../support/app';
+import { TestApp } from '../support/app';
+import { Replicas, startReplicas, stopReplicas } from '../support/replicas';
 import { awayFromHourBoundary } from '../support/clock';
-import { TestDatabase, createTestDatabase } from '../support/database';
-import { SHARED_REDIS, deletePrefix, testPrefix } from '../support/redis';
+import { testPrefix } from '../support/redis';
 import { bearer } from '../support/tokens';
 
 /**
@@ -17,10 +17,10 @@ const admin = bearer(['admin']);
 const DAY = 86_400_000;
 
 describe('cache compression (shared Redis)', () => {
-  let db: TestDatabase;
   let a: TestApp;
   let b: TestApp;
   let redis: Redis;
+  let replicas: Replicas | undefined;
   const prefix = testPrefix('compress');
 
   /** The stored value of every entry key under the prefix (c: and l:). */
@@ -37,12 +37,14 @@ describe('cache compression (shared Redis)', () => {
 
   beforeAll(async () => {
     await awayFromHourBoundary();
-    redis = new Redis({ host: '127.0.0.1', port: 6379 });
-    db = await createTestDatabase('compress');
-    const env = { ...SHARED_REDIS, REDIS_KEY_PREFIX: prefix, DB_MAX_CONNECTIONS: '3' };
-    a = await startTestApp(db, env);
-    // No L1: every hit of b reads (and decompresses) the Redis entry.
-    b = await startTestApp(db, { ...env, CACHE_L1_MAX_MB: '0' });
+    // No L1 on b: every hit of b reads (and decompresses) the Redis entry.
+    replicas = await startReplicas(
+      'compress',
+      prefix,
+      { DB_MAX_CONNECTIONS: '3' },
+      { CACHE_L1_MAX_MB: '0' },
+    );
+    ({ a, b, redis } = replicas);
     const now = Date.now();
     const at = new Date(Math.max(now - 60_000, Math.floor(now / DAY) * DAY)).toISOString();
     const observations = Array.from({ length: 60 }, (_, i) => ({
@@ -57,13 +59,7 @@ describe('cache compression (shared Redis)', () => {
       .send({ observations });
     expect(res.status).toBe(201);
   });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await db?.drop();
-    await deletePrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => stopReplicas(replicas));
 
   it('stores a large answer compressed and serves it byte-exact from every path', async () => {
     const url = '/api/v1/trends/top?window=24h&limit=100';

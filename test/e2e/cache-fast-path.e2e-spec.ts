@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { CacheService } from '../../src/cache/cache.service';
 import { TestApp, startTestApp } from '../support/app';
+import { Replicas, startReplicas, stopReplicas } from '../support/replicas';
 import { awayFromHourBoundary } from '../support/clock';
 import { responseTimes } from '../support/metrics';
 import { TestDatabase, createTestDatabase } from '../support/database';
@@ -41,32 +42,21 @@ function stableHeaders(headers: Record<string, string>): Record<string, string> 
  * only the interceptor calls.
  */
 describe('cache fast path (two replicas, shared Redis)', () => {
-  let db: TestDatabase;
   let a: TestApp;
   let b: TestApp;
   let redis: Redis;
+  let replicas: Replicas | undefined;
   const prefix = testPrefix('cache_fast');
 
   beforeAll(async () => {
     await awayFromHourBoundary();
-    redis = new Redis({ host: '127.0.0.1', port: 6379 });
-    db = await createTestDatabase('cache_fast');
-    const env = {
-      ...SHARED_REDIS,
-      REDIS_KEY_PREFIX: prefix,
+    replicas = await startReplicas('cache_fast', prefix, {
       THROTTLE_LIMIT: String(LIMIT),
       DB_MAX_CONNECTIONS: '4',
-    };
-    a = await startTestApp(db, env);
-    b = await startTestApp(db, env);
+    });
+    ({ a, b, redis } = replicas);
   });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await db?.drop();
-    await deletePrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => stopReplicas(replicas));
 
   it('serves repeated hits without the Nest pipeline, with the same body and headers', async () => {
     await ingest(a, 'Alpha', 5);

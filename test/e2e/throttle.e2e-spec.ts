@@ -1,39 +1,25 @@
 import Redis from 'ioredis';
 import request from 'supertest';
-import { TestApp, startTestApp } from '../support/app';
-import { TestDatabase, createTestDatabase } from '../support/database';
+import { TestApp } from '../support/app';
+import { Replicas, startReplicas, stopReplicas } from '../support/replicas';
 import { tokenFor } from '../support/tokens';
-import { SHARED_REDIS, deletePrefix, testPrefix } from '../support/redis';
+import { testPrefix } from '../support/redis';
 
 const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 describe('rate limiting on a shared Redis', () => {
-  let db: TestDatabase;
   let a: TestApp;
   let b: TestApp;
   let redis: Redis;
+  let replicas: Replicas | undefined;
   const prefix = testPrefix('throttle');
-  const env = {
-    ...SHARED_REDIS,
-    REDIS_KEY_PREFIX: prefix,
-    THROTTLE_TTL: '60',
-    THROTTLE_LIMIT: '5',
-    THROTTLE_INGEST_LIMIT: '8',
-  };
 
   beforeAll(async () => {
-    redis = new Redis({ host: '127.0.0.1', port: 6379 });
-    db = await createTestDatabase('throttle');
-    a = await startTestApp(db, env);
-    b = await startTestApp(db, { ...env, DB_MIGRATIONS_RUN: 'false' });
+    const env = { THROTTLE_TTL: '60', THROTTLE_LIMIT: '5', THROTTLE_INGEST_LIMIT: '8' };
+    replicas = await startReplicas('throttle', prefix, env, { DB_MIGRATIONS_RUN: 'false' });
+    ({ a, b, redis } = replicas);
   });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await db?.drop();
-    await deletePrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => stopReplicas(replicas));
 
   it('answers 429 with Retry-After past the limit, per token subject', async () => {
     const token = tokenFor(['analyst'], 'burst-user');
