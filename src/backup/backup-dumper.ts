@@ -145,7 +145,15 @@ export class BackupDumper {
           `counting rows in the snapshot failed: ${(counted.reason as Error).message}`,
         );
       const rowCounts = counted.value;
-      await snapshotClient.query('COMMIT');
+      try {
+        await snapshotClient.query('COMMIT');
+      } catch (error) {
+        // Closed after the counts, before its 'error' event reached the handler above.
+        throw new BackupError(
+          'dump_failed',
+          `the snapshot session was closed during the dump: ${(sessionError ?? (error as Error)).message}`,
+        );
+      }
       if (exit.value !== 0 && this.tools.shuttingDown) throw new ShutdownInterrupt('pg_dump');
       if (exit.value !== 0)
         throw new BackupError(
